@@ -1,0 +1,143 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+from typing import List, Optional, Sequence
+
+from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim.scheduler import LinearLR, MultiStepLR
+from mmengine.optim.scheduler.param_scheduler import ConstantParamScheduler
+
+DATA_BATCH = Optional[dict]
+
+
+@HOOKS.register_module()
+class AdaptiveDistillCoefHook(Hook):
+    """Sets the distillation coefficient lambda of a distiller every iteration
+    ("stepwise" in SSSD) and logs it as ``distill_coef``.
+
+    Rules:
+
+    - ``'step'``: ``lambda = base_coef * gamma ** (milestones passed)``. The
+      milestones default to those of the LR scheduler (the first
+      ``MultiStepLR`` of ``param_scheduler``), in its units, so lambda grows
+      exactly when the LR decays.
+    - ``'inverse_lr'``: ``lambda = min(base_coef * (lr0 / lr) ** power,
+      max_coef)`` with lr0 the initial LR of the first param group; during
+      the LR warm-up (``LinearLR``/``ConstantLR`` schedulers) lambda is
+      ``base_coef``.
+    - ``'constant'``: ``lambda = base_coef``.
+
+    lambda is a function of the iteration, epoch and scheduled LR only, so a
+    resumed run gets exactly the values of an uninterrupted one.
+
+    Args:
+        rule (str): ``'step'``, ``'inverse_lr'`` or ``'constant'``.
+            Defaults to ``'step'``.
+        base_coef (float): lambda at the start. Defaults to 1.0.
+        milestones (Sequence[int], optional): Steps where lambda is
+            multiplied by ``gamma`` (``'step'``). Defaults to the LR
+            scheduler's.
+        gamma (float): Multiplier at each milestone. Defaults to 2.0.
+        by_epoch (bool, optional): Units of ``milestones``; with the
+            scheduler's milestones, its own units. Defaults to None, which
+            means epochs for epoch-based training loops.
+        power (float): Exponent of ``'inverse_lr'``. Defaults to 1.0.
+        max_coef (float): Cap of ``'inverse_lr'``. Defaults to 10.0.
+    """
+
+    priority = 'NORMAL'
+    RULES = ('step', 'inverse_lr', 'constant')
+
+    def __init__(self,
+                 rule: str = 'step',
+                 base_coef: float = 1.0,
+                 milestones: Optional[Sequence[int]] = None,
+                 gamma: float = 2.0,
+                 by_epoch: Optional[bool] = None,
+                 power: float = 1.0,
+                 max_coef: float = 10.0) -> None:
+        if rule not in self.RULES:
+            raise ValueError(f'AdaptiveDistillCoefHook: rule must be one of '
+                             f'{self.RULES}, got {rule!r}')
+        if base_coef < 0 or gamma <= 0 or max_coef < base_coef:
+            raise ValueError(
+                f'AdaptiveDistillCoefHook: need base_coef >= 0, gamma > 0 '
+                f'and max_coef >= base_coef, got base_coef={base_coef}, '
+                f'gamma={gamma}, max_coef={max_coef}')
+        if milestones is not None and list(milestones) != sorted(milestones):
+            raise ValueError(f'AdaptiveDistillCoefHook: milestones must be '
+                             f'increasing, got {list(milestones)}')
+        self.rule = rule
+        self.base_coef = base_coef
+        self.milestones: Optional[List[int]] = (
+            None if milestones is None else list(milestones))
+        self.gamma = gamma
+        self.by_epoch = by_epoch
+        self.power = power
+        self.max_coef = max_coef
+        self._warmup_ends: List[tuple] = []
+
+    @staticmethod
+    def _distiller(runner):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if not hasattr(model, 'distill_coef'):
+            raise TypeError(
+                f'AdaptiveDistillCoefHook needs a distiller model (e.g. '
+                f'SSSDDistiller) with a `distill_coef`, got '
+                f'{type(model).__name__}; wrap the detector in '
+                f'model=dict(type="SSSDDistiller", detector=...) or remove '
+                f'the hook')
+        return model
+
+    @staticmethod
+    def _schedulers(runner) -> list:
+        schedulers = runner.param_schedulers or []
+        if isinstance(schedulers, dict):  # one list per optimizer
+            schedulers = next(iter(schedulers.values()), [])
+        return [s for s in schedulers if s.param_name == 'lr']
+
+    def before_run(self, runner) -> None:
+        self._distiller(runner)
+
+    def before_train(self, runner) -> None:
+        schedulers = self._schedulers(runner)
+        if self.rule == 'step' and self.milestones is None:
+            steps = [s for s in schedulers if isinstance(s, MultiStepLR)]
+            if not steps:
+                raise ValueError(
+                    'AdaptiveDistillCoefHook(rule="step") found no MultiStepLR '
+                    'in param_scheduler to take milestones from; give '
+                    'milestones=[...] or use rule="inverse_lr"')
+            s = steps[0]
+            self.milestones = sorted(s.begin + m for m in s.milestones)
+            self.by_epoch = s.by_epoch
+        if self.by_epoch is None:
+            self.by_epoch = runner.train_loop.__class__.__name__ == \
+                'EpochBasedTrainLoop'
+        self._warmup_ends = [(s.end, s.by_epoch) for s in schedulers
+                             if isinstance(s, (LinearLR,
+                                               ConstantParamScheduler))]
+
+    def coef(self, runner) -> float:
+        """lambda for the current iteration."""
+        if self.rule == 'constant':
+            return self.base_coef
+        if self.rule == 'step':
+            step = runner.epoch if self.by_epoch else runner.iter
+            passed = sum(step >= m for m in self.milestones)
+            return self.base_coef * self.gamma**passed
+        if any((runner.epoch if by_epoch else runner.iter) < end
+               for end, by_epoch in self._warmup_ends):
+            return self.base_coef
+        group = runner.optim_wrapper.optimizer.param_groups[0]
+        ratio = group.get('initial_lr', group['lr']) / max(group['lr'], 1e-12)
+        return min(self.base_coef * ratio**self.power, self.max_coef)
+
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch: DATA_BATCH = None) -> None:
+        coef = self.coef(runner)
+        self._distiller(runner).distill_coef = coef
+        runner.message_hub.update_scalar('train/distill_coef', coef)

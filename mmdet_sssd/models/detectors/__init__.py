@@ -1,0 +1,3 @@
+from .sssd_distiller import SSSDDistiller
+
+__all__ = ['SSSDDistiller']

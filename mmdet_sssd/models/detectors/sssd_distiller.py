@@ -1,0 +1,294 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+import copy
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmdet.models.detectors import (BaseDetector, SingleStageDetector,
+                                    TwoStageDetector)
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.logging import MessageHub
+from torch import Tensor
+
+# Single-stage families whose `loss` is not `bbox_head.loss(feats)`.
+_UNSUPPORTED_SINGLE_STAGE = ('RPN', )
+
+
+@MODELS.register_module()
+class SSSDDistiller(BaseDetector):
+    """Label-guided self-distillation (LGD / SSSD) of any stock detector.
+
+    The wrapped ``detector`` is an unmodified MMDetection config. In ``loss``
+    mode::
+
+        L = L_det(S) + teacher_loss_weight * L_det(T)
+            + distill_coef * mean_p distill_loss(norm(adapter(S_p)), norm(T_p))
+
+    with ``S`` the student's FPN maps, ``T = teacher(S, gt)`` the implicit
+    teacher's maps (detached inside the distillation loss) and ``L_det`` the
+    student's own head(s) with the same targets (RPN and RoI head for
+    two-stage detectors). ``predict`` and ``tensor`` modes are the plain
+    student; :mod:`tools/export_student.py` strips everything else.
+
+    SSSD is ``distill_loss=dict(type='JSDistanceLoss')`` (the default), LGD is
+    ``distill_loss=dict(type='MSELoss')``; both keep the adapter and the
+    instance norm. ``distill_coef`` is set every iteration by
+    :class:`AdaptiveDistillCoefHook`.
+
+    Args:
+        detector (dict): The student, a stock single-stage
+            (:class:`SingleStageDetector`) or two-stage
+            (:class:`TwoStageDetector`) detector config with a multi-level
+            neck.
+        teacher (dict): The implicit teacher. ``in_channels``,
+            ``num_levels`` and ``num_classes`` are taken from the detector
+            when left out (and checked when given); ``detach_appearance``
+            defaults to True for two-stage detectors, as in LGD.
+        distill_loss (dict): Feature loss between one level's student and
+            teacher maps (N, C, H, W). Defaults to ``JSDistanceLoss``.
+        adapter (dict, optional): Student-side adapter shared across levels:
+            ``num_convs`` convs (ReLU between) of ``kernel_size``. None
+            disables it. Defaults to ``dict(num_convs=3, kernel_size=3)``.
+        norm_feats (bool): Non-affine instance norm of both sides before the
+            distillation loss. Defaults to True.
+        teacher_loss_weight (float): Weight w_t of the teacher's detection
+            losses. 0 skips the teacher's head pass. Defaults to 1.0.
+        distill_coef (float): Initial lambda. Defaults to 1.0.
+        distill_warmup (int): For this many iterations (epochs if
+            ``by_epoch``) the student maps are detached inside the
+            distillation loss, so only the adapter learns from it.
+            Defaults to 0.
+        backbone_freeze (int): For this many iterations (epochs if
+            ``by_epoch``) the student's backbone gets no gradient.
+            Defaults to 0.
+        by_epoch (bool): Units of ``distill_warmup`` and ``backbone_freeze``.
+            Defaults to False.
+        data_preprocessor (dict, optional): Defaults to the detector's.
+        init_cfg (dict or list[dict], optional): Initialization config.
+    """
+
+    def __init__(self,
+                 detector: ConfigType,
+                 teacher: ConfigType = dict(type='LabelEncoderTeacher'),
+                 distill_loss: ConfigType = dict(type='JSDistanceLoss'),
+                 adapter: OptConfigType = dict(num_convs=3, kernel_size=3),
+                 norm_feats: bool = True,
+                 teacher_loss_weight: float = 1.0,
+                 distill_coef: float = 1.0,
+                 distill_warmup: int = 0,
+                 backbone_freeze: int = 0,
+                 by_epoch: bool = False,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        detector = copy.deepcopy(detector)
+        if data_preprocessor is None:
+            data_preprocessor = detector.get('data_preprocessor')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student = MODELS.build(detector)
+        channels, num_levels, num_classes = self._check_student()
+
+        teacher = copy.deepcopy(teacher)
+        for key, value in [('in_channels', channels),
+                           ('num_levels', num_levels),
+                           ('num_classes', num_classes)]:
+            given = teacher.setdefault(key, value)
+            if given != value:
+                raise ValueError(
+                    f'SSSDDistiller: teacher.{key}={given} does not match '
+                    f'the detector {self._name} ({key}={value}); remove it '
+                    f'from the teacher config to use the detector\'s value')
+        teacher.setdefault('detach_appearance',
+                           isinstance(self.student, TwoStageDetector))
+        self.teacher = MODELS.build(teacher)
+
+        if adapter is not None:
+            adapter = dict(adapter)
+            num_convs = adapter.pop('num_convs', 3)
+            k = adapter.pop('kernel_size', 3)
+            if adapter:
+                raise ValueError(f'SSSDDistiller: unknown adapter options '
+                                 f'{sorted(adapter)}; use num_convs and '
+                                 f'kernel_size')
+            self.adapter = nn.Sequential(*[
+                ConvModule(
+                    channels,
+                    channels,
+                    k,
+                    padding=k // 2,
+                    act_cfg=dict(type='ReLU') if i < num_convs - 1 else None)
+                for i in range(num_convs)
+            ])
+        else:
+            self.adapter = None
+        self.distill_loss = MODELS.build(distill_loss)
+        self.norm_feats = norm_feats
+        self.teacher_loss_weight = teacher_loss_weight
+        self.distill_coef = distill_coef
+        self.distill_warmup = distill_warmup
+        self.backbone_freeze = backbone_freeze
+        self.by_epoch = by_epoch
+
+    @property
+    def _name(self) -> str:
+        return type(self.student).__name__
+
+    def _check_student(self) -> Tuple[int, int, int]:
+        """Fail at build time on detectors the distiller cannot handle.
+
+        Returns:
+            tuple[int]: FPN channels, number of levels, number of classes.
+        """
+        student, name = self.student, self._name
+        if isinstance(student, SingleStageDetector):
+            if name in _UNSUPPORTED_SINGLE_STAGE:
+                raise TypeError(f'SSSDDistiller: {name} is a proposal network '
+                                f'and has no class labels to distill')
+            head = student.bbox_head
+        elif isinstance(student, TwoStageDetector):
+            if not (student.with_rpn and student.with_roi_head):
+                raise TypeError(f'SSSDDistiller: two-stage detector {name} '
+                                f'needs both rpn_head and roi_head')
+            head = student.roi_head.bbox_head
+            head = head[0] if isinstance(head, nn.ModuleList) else head
+        else:
+            raise TypeError(
+                f'SSSDDistiller supports single-stage (SingleStageDetector) '
+                f'and two-stage (TwoStageDetector) detectors; {name} is '
+                f'neither. DETR-like, semi-supervised and other detector '
+                f'families are not supported yet')
+        neck = getattr(student, 'neck', None)
+        channels = getattr(neck, 'out_channels', None)
+        num_levels = getattr(neck, 'num_outs', None)
+        if num_levels is None and isinstance(
+                getattr(neck, 'in_channels', None), (list, tuple)):
+            num_levels = len(neck.in_channels)
+        if not isinstance(channels, int) or not num_levels or num_levels < 2:
+            raise TypeError(
+                f'SSSDDistiller: {name} has no multi-level neck with a single '
+                f'output width (neck: {type(neck).__name__}); the teacher '
+                f'needs one map per level with the same channels, as from '
+                f'FPN/PAFPN')
+        num_classes = getattr(head, 'num_classes', None)
+        if not isinstance(num_classes, int):
+            raise TypeError(f'SSSDDistiller: cannot read num_classes from '
+                            f'the head of {name}')
+        return channels, num_levels, num_classes
+
+    def __getattr__(self, name: str):
+        """Let hooks written for the student (``model.bbox_head``,
+        ``model.set_epoch``...) reach it through the distiller."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            student = super().__getattr__('student')
+            if hasattr(student, name):
+                return getattr(student, name)
+            raise
+
+    def _in_phase(self, length: int) -> bool:
+        """Whether the training is within its first ``length`` iters/epochs."""
+        if length <= 0:
+            return False
+        hub = MessageHub.get_current_instance()
+        step = hub.get_info('epoch' if self.by_epoch else 'iter', 0)
+        return step < length
+
+    # The plain student: used for `predict`, `tensor` mode and export.
+    def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor]:
+        return self.student.extract_feat(batch_inputs)
+
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        return self.student.predict(batch_inputs, batch_data_samples,
+                                    rescale)
+
+    def _forward(self,
+                 batch_inputs: Tensor,
+                 batch_data_samples: OptConfigType = None):
+        return self.student._forward(batch_inputs, batch_data_samples)
+
+    def _student_feats(self, batch_inputs: Tensor) -> Tuple[Tensor]:
+        """FPN maps; the backbone runs without autograd while frozen."""
+        student = self.student
+        if not self._in_phase(self.backbone_freeze):
+            return student.extract_feat(batch_inputs)
+        with torch.no_grad():
+            x = student.backbone(batch_inputs)
+        return student.neck(x) if student.with_neck else x
+
+    def head_loss(self, feats: Tuple[Tensor],
+                  batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """The student's detection losses on given FPN maps, exactly as its
+        own ``loss`` computes them after ``extract_feat``."""
+        student = self.student
+        if isinstance(student, SingleStageDetector):
+            return student.bbox_head.loss(feats, batch_data_samples)
+        # TwoStageDetector.loss, starting from the maps.
+        proposal_cfg = student.train_cfg.get('rpn_proposal',
+                                             student.test_cfg.rpn)
+        rpn_data_samples = copy.deepcopy(batch_data_samples)
+        for data_sample in rpn_data_samples:
+            data_sample.gt_instances.labels = torch.zeros_like(
+                data_sample.gt_instances.labels)
+        rpn_losses, rpn_results = student.rpn_head.loss_and_predict(
+            feats, rpn_data_samples, proposal_cfg=proposal_cfg)
+        losses = {(f'rpn_{k}' if 'loss' in k and 'rpn' not in k else k): v
+                  for k, v in rpn_losses.items()}
+        losses.update(
+            student.roi_head.loss(feats, rpn_results, batch_data_samples))
+        return losses
+
+    def _normalize(self, feat: Tensor) -> Tensor:
+        """Non-affine instance norm; unlike ``F.instance_norm`` it accepts
+        1x1 maps (P7 of small images), which become 0."""
+        if not self.norm_feats:
+            return feat
+        var, mean = torch.var_mean(feat, dim=(2, 3), keepdim=True,
+                                   correction=0)
+        return (feat - mean) * torch.rsqrt(var + 1e-5)
+
+    def loss(self, batch_inputs: Tensor,
+             batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Student, teacher and distillation losses.
+
+        Returns:
+            dict[str, Tensor]: The student's keys unchanged (``loss_cls``...),
+            the teacher's as ``teacher.<key>``, and ``loss_distill``.
+        """
+        feats = self._student_feats(batch_inputs)
+        losses = self.head_loss(feats, batch_data_samples)
+        teacher_feats = self.teacher(feats, batch_data_samples)
+        if self.teacher_loss_weight > 0:
+            teacher_losses = self.head_loss(teacher_feats, batch_data_samples)
+            for key, value in teacher_losses.items():
+                if 'loss' in key:
+                    value = _scale(value, self.teacher_loss_weight)
+                losses[f'teacher.{key}'] = value
+
+        warmup = self._in_phase(self.distill_warmup)
+        distill = []
+        for student_map, teacher_map in zip(feats, teacher_feats):
+            if warmup:
+                student_map = student_map.detach()
+            if self.adapter is not None:
+                student_map = self.adapter(student_map)
+            distill.append(
+                self.distill_loss(
+                    self._normalize(student_map),
+                    self._normalize(teacher_map.detach())))
+        losses['loss_distill'] = self.distill_coef * torch.stack(distill).mean()
+        return losses
+
+
+def _scale(value: Union[Tensor, List[Tensor]],
+           weight: float) -> Union[Tensor, List[Tensor]]:
+    """Scales a loss entry, which some heads return as a list of tensors."""
+    if isinstance(value, (list, tuple)):
+        return [v * weight for v in value]
+    return value * weight

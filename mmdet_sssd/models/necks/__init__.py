@@ -1,0 +1,3 @@
+from .label_encoder_teacher import LabelEncoderTeacher
+
+__all__ = ['LabelEncoderTeacher']

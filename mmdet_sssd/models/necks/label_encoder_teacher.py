@@ -1,0 +1,352 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor
+
+
+def _mlp(channels: Sequence[int]) -> nn.Sequential:
+    """Per-object Linear -> non-affine LayerNorm -> ReLU stack (a 1x1
+    conv1d in PointNet terms)."""
+    layers = []
+    for c_in, c_out in zip(channels[:-1], channels[1:]):
+        layers += [
+            nn.Linear(c_in, c_out),
+            nn.LayerNorm(c_out, elementwise_affine=False),
+            nn.ReLU(inplace=True)
+        ]
+    return nn.Sequential(*layers)
+
+
+def boxes_to_cells(boxes: Tensor, feat_size: Tuple[int, int],
+                   input_size: Tuple[int, int]) -> Tensor:
+    """Map boxes in input pixels to half-open cell ranges of a feature map.
+
+    Every box covers at least one cell, also when it has zero area, is smaller
+    than a cell or lies outside the map (it is then moved to the nearest
+    border cell).
+
+    Args:
+        boxes (Tensor): (T, 4) boxes ``x1, y1, x2, y2`` in input pixels.
+        feat_size (tuple[int]): (h, w) of the feature map.
+        input_size (tuple[int]): (H, W) of the padded batch input.
+
+    Returns:
+        Tensor: (T, 4) long ``x1, y1, x2, y2`` with ``0 <= x1 < x2 <= w``.
+    """
+    h, w = feat_size
+    scale = boxes.new_tensor([w / input_size[1], h / input_size[0]] * 2)
+    limit = boxes.new_tensor([w, h, w, h])
+    cells = boxes * scale
+    lo = cells[:, :2].floor().clamp(min=0)
+    lo = torch.minimum(lo, limit[:2] - 1)
+    hi = torch.maximum(cells[:, 2:].ceil(), lo + 1)
+    hi = torch.minimum(hi, limit[2:])
+    return torch.cat([lo, hi], dim=1).long()
+
+
+def box_mean_pool(feat: Tensor, img_ids: Tensor, cells: Tensor) -> Tensor:
+    """Mean of ``feat`` inside each box, from an integral image.
+
+    Costs O(N*C*h*w + T*C), whatever the number and size of the boxes.
+
+    Args:
+        feat (Tensor): (N, C, h, w) feature map.
+        img_ids (Tensor): (T, ) image index of each box.
+        cells (Tensor): (T, 4) cell ranges from :func:`boxes_to_cells`.
+
+    Returns:
+        Tensor: (T, C) box means.
+    """
+    # fp64 integral: a fp32 running sum over a large map loses the small
+    # boxes' digits.
+    integral = feat.double().cumsum(2).cumsum(3)
+    integral = nn.functional.pad(integral, (1, 0, 1, 0))
+    x1, y1, x2, y2 = cells.unbind(1)
+    box_sum = (integral[img_ids, :, y2, x2] - integral[img_ids, :, y1, x2] -
+               integral[img_ids, :, y2, x1] + integral[img_ids, :, y1, x1])
+    area = ((x2 - x1) * (y2 - y1)).unsqueeze(1)
+    return (box_sum / area).to(feat.dtype)
+
+
+def paint_boxes(values: Tensor, img_ids: Tensor, cells: Tensor,
+                num_imgs: int, feat_size: Tuple[int, int]) -> Tensor:
+    """Paint each box's vector onto its cells; overlaps add up, background 0.
+
+    Uses a 2-D difference array and two cumulative sums, so the cost does not
+    grow with the box area.
+
+    Args:
+        values (Tensor): (T, C) one vector per box.
+        img_ids (Tensor): (T, ) image index of each box.
+        cells (Tensor): (T, 4) cell ranges from :func:`boxes_to_cells`.
+        num_imgs (int): N.
+        feat_size (tuple[int]): (h, w).
+
+    Returns:
+        Tensor: (N, C, h, w) painted map.
+    """
+    h, w = feat_size
+    diff = values.new_zeros(num_imgs, h + 1, w + 1, values.size(1))
+    x1, y1, x2, y2 = cells.unbind(1)
+    ids = torch.cat([img_ids] * 4)
+    ys = torch.cat([y1, y1, y2, y2])
+    xs = torch.cat([x1, x2, x1, x2])
+    signed = torch.cat([values, -values, -values, values])
+    diff = diff.index_put((ids, ys, xs), signed, accumulate=True)
+    painted = diff.cumsum(1).cumsum(2)[:, :h, :w]
+    return painted.permute(0, 3, 1, 2).contiguous()
+
+
+@MODELS.register_module()
+class LabelEncoderTeacher(BaseModule):
+    """The implicit label-guided teacher of LGD, used by SSSD.
+
+    From the ground-truth boxes and labels and the student's own FPN maps it
+    builds one teacher map per level, of the same shape as the student's:
+
+    1. label descriptors ``[x1/W, y1/H, x2/W, y2/H]`` (in [-1, 1]) and the
+       one-hot class, W, H the padded batch input size;
+    2. a PointNet-like set encoder: per-object MLP ``4+K -> 64 -> 128 ->
+       1024``, a per-image max-pool, ``concat(64, 1024) -> C``;
+    3. appearance: ``Conv3x3-GN(1)-ReLU`` on each student level, averaged in
+       each object's box;
+    4. relation: multi-head attention, query = appearance, key = value =
+       label embedding, objects attend only within their image;
+    5. mapper: Linear, each object's vector painted on its box (overlaps
+       summed, background 0), ``Conv3x3 (+ context) - ReLU``, then
+       ``[Conv3x3-GN(1)-ReLU] x num_refine_convs, Conv3x3-GN(1)``.
+
+    Args:
+        in_channels (int): FPN channels C. Defaults to 256.
+        num_levels (int): Number of FPN levels P. Defaults to 5.
+        num_classes (int): Number of classes K. Defaults to 80.
+        use_context_box (bool): Adds a whole-image "object" with an all-zero
+            class to the set encoder and the attention; its mapped vector is
+            broadcast onto every location. Defaults to True.
+        detach_appearance (bool): Stops the teacher's gradient into the
+            student maps it pools appearance from (LGD does so for two-stage
+            detectors). Defaults to False.
+        encoder_channels (Sequence[int]): Widths of the set encoder MLP.
+            Defaults to (64, 128, 1024).
+        num_heads (int): Heads of the relation attention. Defaults to 8.
+        relation_residual (bool): Adds the label embedding to the attention
+            output, so each object keeps its own label even when it attends
+            to others. Defaults to True.
+        feat_channels (int): Width of the teacher's conv layers. C keeps LGD's
+            architecture; less makes the teacher cheaper. Defaults to 256.
+        num_refine_convs (int): ``Conv3x3-GN-ReLU`` blocks of the mapper.
+            Defaults to 2.
+        norm_cfg (dict): Norm of the appearance and mapper convs.
+            Defaults to ``dict(type='GN', num_groups=1, affine=False)``.
+        init_cfg (dict or list[dict], optional): Initialization config.
+
+    Shapes:
+        - feats: P tensors (N, C, H_p, W_p), the student's FPN maps.
+        - output: P tensors (N, C, H_p, W_p).
+    """
+
+    def __init__(self,
+                 in_channels: int = 256,
+                 num_levels: int = 5,
+                 num_classes: int = 80,
+                 use_context_box: bool = True,
+                 detach_appearance: bool = False,
+                 encoder_channels: Sequence[int] = (64, 128, 1024),
+                 num_heads: int = 8,
+                 relation_residual: bool = True,
+                 feat_channels: int = 256,
+                 num_refine_convs: int = 2,
+                 norm_cfg: ConfigType = dict(
+                     type='GN', num_groups=1, affine=False),
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        for name, value in [('in_channels', in_channels),
+                            ('num_levels', num_levels),
+                            ('num_classes', num_classes),
+                            ('feat_channels', feat_channels)]:
+            if not (isinstance(value, int) and value > 0):
+                raise ValueError(f'LabelEncoderTeacher: {name} must be a '
+                                 f'positive int, got {value!r}')
+        if in_channels % num_heads:
+            raise ValueError(f'LabelEncoderTeacher: in_channels '
+                             f'({in_channels}) must be divisible by '
+                             f'num_heads ({num_heads})')
+        self.in_channels = in_channels
+        self.num_levels = num_levels
+        self.num_classes = num_classes
+        self.use_context_box = use_context_box
+        self.detach_appearance = detach_appearance
+        self.relation_residual = relation_residual
+
+        local_c, global_c = encoder_channels[0], encoder_channels[-1]
+        self.local_encoder = _mlp([4 + num_classes, local_c])
+        self.global_encoder = _mlp(encoder_channels)
+        self.label_proj = nn.Linear(local_c + global_c, in_channels)
+        self.kv_proj = nn.Sequential(
+            nn.Linear(in_channels, in_channels),
+            nn.LayerNorm(in_channels), nn.ReLU(inplace=True))
+        self.appearance_conv = ConvModule(
+            in_channels, in_channels, 3, padding=1, norm_cfg=norm_cfg)
+        self.relation = nn.MultiheadAttention(
+            in_channels, num_heads, batch_first=True)
+        self.mapper_fc = nn.Linear(in_channels, feat_channels)
+        self.mapper_conv = ConvModule(
+            feat_channels, feat_channels, 3, padding=1, act_cfg=None)
+        self.refine = nn.Sequential(*[
+            ConvModule(feat_channels, feat_channels, 3, padding=1,
+                       norm_cfg=norm_cfg) for _ in range(num_refine_convs)
+        ])
+        # Affine output norm: the detection head sees these maps, so their
+        # scale must be learnable.
+        self.out_conv = ConvModule(
+            feat_channels,
+            in_channels,
+            3,
+            padding=1,
+            norm_cfg=dict(type='GN', num_groups=1, affine=True),
+            act_cfg=None)
+
+    def _objects(self, batch_data_samples: SampleList,
+                 device: torch.device) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Gather boxes, descriptors and image ids of the batch.
+
+        Returns:
+            tuple: ``boxes`` (T, 4) clamped to the image, ``descriptors``
+            (T, 4 + K), ``img_ids`` (T, ), ``is_context`` (T, ) bool. Context
+            boxes, if on, come last.
+        """
+        pad_h, pad_w = batch_data_samples[0].batch_input_shape
+        boxes, labels, img_ids = [], [], []
+        for i, sample in enumerate(batch_data_samples):
+            img_h, img_w = sample.img_shape[:2]
+            gt = sample.gt_instances
+            b = gt.bboxes
+            b = getattr(b, 'tensor', b).to(device).float().reshape(-1, 4)
+            limit = b.new_tensor([img_w, img_h, img_w, img_h])
+            boxes.append(torch.minimum(b.clamp(min=0), limit))
+            labels.append(gt.labels.to(device).long())
+            img_ids.append(torch.full_like(labels[-1], i))
+        boxes, labels, img_ids = (torch.cat(boxes), torch.cat(labels),
+                                  torch.cat(img_ids))
+        if labels.numel() and (labels.min() < 0
+                               or labels.max() >= self.num_classes):
+            raise ValueError(
+                f'LabelEncoderTeacher: gt label {labels.max().item()} is out '
+                f'of range for num_classes={self.num_classes}; check the '
+                f'dataset classes and the head/teacher num_classes')
+        onehot = nn.functional.one_hot(labels, self.num_classes).float()
+        is_context = torch.zeros_like(labels, dtype=torch.bool)
+        if self.use_context_box:
+            n = len(batch_data_samples)
+            ctx = torch.tensor([[0., 0., s.img_shape[1], s.img_shape[0]]
+                                for s in batch_data_samples],
+                               device=device)
+            boxes = torch.cat([boxes, ctx])
+            onehot = torch.cat([onehot, onehot.new_zeros(n, self.num_classes)])
+            img_ids = torch.cat([img_ids, torch.arange(n, device=device)])
+            is_context = torch.cat([is_context, is_context.new_ones(n)])
+        # [0, 1] -> [-1, 1]
+        norm_boxes = boxes / boxes.new_tensor([pad_w, pad_h] * 2) * 2 - 1
+        descriptors = torch.cat([norm_boxes, onehot], dim=1)
+        return boxes, descriptors, img_ids, is_context
+
+    def _encode_labels(self, descriptors: Tensor, img_ids: Tensor,
+                       num_imgs: int) -> Tensor:
+        """(T, 4+K) descriptors -> (T, C) label embeddings."""
+        local = self.local_encoder(descriptors)
+        point = self.global_encoder(local)
+        # The features are >= 0 after ReLU, so a zero init is an exact
+        # max-pool and an image without objects gets a zero vector.
+        index = img_ids[:, None].expand_as(point)
+        pooled = point.new_zeros(num_imgs, point.size(1)).scatter_reduce(
+            0, index, point, 'amax')
+        return self.label_proj(torch.cat([local, pooled[img_ids]], dim=1))
+
+    def _relate(self, appearance: Tensor, labels: Tensor, img_ids: Tensor,
+                num_imgs: int) -> Tensor:
+        """Attention from appearance (T, P, C) to the label embeddings (T, C)
+        of the same image; returns (T, P, C)."""
+        num_objs, num_levels, channels = appearance.shape
+        counts = torch.bincount(img_ids, minlength=num_imgs)
+        max_objs = max(int(counts.max()), 1)
+        # Position of each object inside its image's padded row.
+        order = torch.argsort(img_ids, stable=True)
+        starts = torch.cumsum(counts, 0) - counts
+        slot = torch.empty_like(img_ids)
+        slot[order] = torch.arange(num_objs, device=img_ids.device) - \
+            starts[img_ids[order]]
+        kv = labels.new_zeros(num_imgs, max_objs, channels)
+        kv[img_ids, slot] = self.kv_proj(labels)
+        query = appearance.new_zeros(num_imgs, max_objs, num_levels, channels)
+        query[img_ids, slot] = appearance
+        pad_mask = torch.arange(max_objs, device=img_ids.device)[None] >= \
+            counts[:, None]
+        pad_mask[:, 0] = False  # an empty image must not give NaN rows
+        out, _ = self.relation(
+            query.flatten(1, 2), kv, kv, key_padding_mask=pad_mask,
+            need_weights=False)
+        return out.view(num_imgs, max_objs, num_levels, channels)[img_ids,
+                                                                    slot]
+
+    def forward(self, feats: Sequence[Tensor],
+                batch_data_samples: SampleList) -> Tuple[Tensor]:
+        """Build the teacher maps.
+
+        Args:
+            feats (Sequence[Tensor]): P student maps (N, C, H_p, W_p).
+            batch_data_samples (list[:obj:`DetDataSample`]): With
+                ``gt_instances`` (``bboxes``, ``labels``) and the
+                ``batch_input_shape`` and ``img_shape`` metainfo.
+
+        Returns:
+            tuple[Tensor]: P teacher maps (N, C, H_p, W_p).
+        """
+        if len(feats) != self.num_levels or any(
+                f.size(1) != self.in_channels for f in feats):
+            raise ValueError(
+                f'LabelEncoderTeacher: expects {self.num_levels} maps of '
+                f'{self.in_channels} channels, got '
+                f'{[tuple(f.shape) for f in feats]}')
+        num_imgs = feats[0].size(0)
+        input_size = batch_data_samples[0].batch_input_shape
+        boxes, descriptors, img_ids, is_context = self._objects(
+            batch_data_samples, feats[0].device)
+        descriptors = descriptors.to(feats[0].dtype)
+        labels = self._encode_labels(descriptors, img_ids, num_imgs)
+
+        cells: List[Tensor] = []
+        appearance: List[Tensor] = []
+        for feat in feats:
+            if self.detach_appearance:
+                feat = feat.detach()
+            cells.append(boxes_to_cells(boxes, feat.shape[-2:], input_size))
+            appearance.append(
+                box_mean_pool(self.appearance_conv(feat), img_ids,
+                              cells[-1]))
+        related = self._relate(
+            torch.stack(appearance, 1), labels, img_ids, num_imgs)
+        if self.relation_residual:
+            related = related + labels.unsqueeze(1)
+        mapped = self.mapper_fc(related)  # (T, P, C')
+
+        objs = ~is_context
+        outs = []
+        for lvl, feat in enumerate(feats):
+            painted = paint_boxes(mapped[objs, lvl], img_ids[objs],
+                                  cells[lvl][objs], num_imgs,
+                                  feat.shape[-2:])
+            x = self.mapper_conv(painted)
+            if self.use_context_box:
+                context = mapped.new_zeros(num_imgs, mapped.size(-1))
+                context[img_ids[is_context]] = mapped[is_context, lvl]
+                x = x + context[:, :, None, None]
+            x = self.refine(x.relu())
+            outs.append(self.out_conv(x))
+        return tuple(outs)

@@ -1,0 +1,90 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Small real detectors from mmdet's stock configs, for tests and demos."""
+import copy
+
+from mmengine.config import Config, ConfigDict
+from mmengine.hub import get_config
+
+# Channel widths of a stock R-50-FPN detector -> the shrunk ones.
+_WIDTHS = {256: 32, 512: 64, 1024: 64, 2048: 128}
+_WIDTH_KEYS = ('in_channels', 'feat_channels', 'out_channels',
+               'fc_out_channels', 'conv_out_channels', 'embed_dims')
+
+
+def _shrink(cfg):
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key in _WIDTH_KEYS and isinstance(value, int):
+                cfg[key] = _WIDTHS.get(value, value)
+            elif key == 'stacked_convs' and isinstance(value, int):
+                cfg[key] = min(value, 1)
+            else:
+                _shrink(value)
+    elif isinstance(cfg, (list, tuple)):
+        for item in cfg:
+            _shrink(item)
+    return cfg
+
+
+def get_stock_config(name: str) -> Config:
+    """A stock mmdet config, e.g. ``'retinanet/retinanet_r50_fpn_1x_coco.py'``.
+
+    Works with a pip-installed mmdet (``mmdet.testing.get_detector_cfg``
+    needs a source checkout).
+    """
+    return get_config(f'mmdet::{name}')
+
+
+def tiny_detector_cfg(name: str, num_classes: int = None) -> ConfigDict:
+    """The ``model`` of a stock mmdet config, shrunk for CPU tests.
+
+    ResNet backbones become ResNet-18 with 16 base channels; CSPDarknet/
+    CSPNeXt backbones get a widen factor of 1/8; necks and heads get 32
+    channels and one stacked conv; no pretrained weights are loaded.
+
+    Args:
+        name (str): Config path under mmdet's ``configs/``.
+        num_classes (int, optional): Overrides every head's classes.
+    """
+    model = copy.deepcopy(get_stock_config(name).model)
+    backbone = model.backbone
+    backbone.pop('init_cfg', None)
+    if backbone.type == 'ResNet':
+        backbone.update(depth=18, base_channels=16)
+        backbone.pop('dcn', None)
+        backbone.pop('stage_with_dcn', None)
+        backbone_out = [16 * 2**i for i in backbone.get('out_indices', (0, 1, 2, 3))]
+        if backbone.get('style') == 'caffe':
+            model.data_preprocessor.update(
+                mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                bgr_to_rgb=True)
+            backbone.style = 'pytorch'
+        _shrink(model.neck)
+        model.neck.in_channels = backbone_out
+    elif backbone.type in ('CSPDarknet', 'CSPNeXt'):
+        # P3-P5 of these backbones are 256/512/1024 channels x widen_factor.
+        backbone.update(widen_factor=0.125, deepen_factor=0.33)
+        model.neck.update(
+            in_channels=[32, 64, 128], out_channels=32, num_csp_blocks=1)
+        model.bbox_head.update(in_channels=32, feat_channels=32)
+    else:
+        raise ValueError(f'tiny_detector_cfg: no rule to shrink a '
+                         f'{backbone.type} backbone')
+    for key in ('bbox_head', 'rpn_head', 'roi_head'):
+        if key in model:
+            _shrink(model[key])
+    if num_classes is not None:
+        _set_num_classes(model, num_classes)
+    return model
+
+
+def _set_num_classes(cfg, num_classes: int) -> None:
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key == 'num_classes' and value != 1:  # RPN keeps 1
+                cfg[key] = num_classes
+            else:
+                _set_num_classes(value, num_classes)
+    elif isinstance(cfg, (list, tuple)):
+        for item in cfg:
+            _set_num_classes(item, num_classes)

@@ -88,3 +88,53 @@ def _set_num_classes(cfg, num_classes: int) -> None:
     elif isinstance(cfg, (list, tuple)):
         for item in cfg:
             _set_num_classes(item, num_classes)
+
+
+TOY_CLASSES = ('rectangle', 'ellipse', 'cross')
+
+
+def make_toy_coco(root: str,
+                  num_train: int = 8,
+                  num_val: int = 4,
+                  size: int = 64,
+                  seed: int = 0) -> None:
+    """Write a tiny COCO-format dataset of shapes on noise to ``root``:
+    ``images/*.png``, ``train.json`` and ``val.json`` (classes
+    :data:`TOY_CLASSES`), as read by ``configs/toy/``."""
+    import json
+    import os
+
+    import cv2
+    import numpy as np
+
+    rng = np.random.RandomState(seed)
+    os.makedirs(os.path.join(root, 'images'), exist_ok=True)
+    categories = [dict(id=i + 1, name=n) for i, n in enumerate(TOY_CLASSES)]
+    for split, num in (('train', num_train), ('val', num_val)):
+        images, annotations = [], []
+        for i in range(num):
+            name = f'{split}_{i:04d}.png'
+            img = rng.randint(0, 60, (size, size, 3)).astype(np.uint8)
+            for _ in range(rng.randint(1, 4)):
+                w, h = (int(v) for v in rng.randint(size // 6, size // 2, 2))
+                x, y = int(rng.randint(0, size - w)), int(rng.randint(0, size - h))
+                label = int(rng.randint(len(TOY_CLASSES)))
+                color = tuple(int(c) for c in rng.randint(120, 256, 3))
+                if label == 0:
+                    cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), color, -1)
+                elif label == 1:
+                    cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2, h // 2),
+                                0, 0, 360, color, -1)
+                else:
+                    cv2.line(img, (x, y), (x + w - 1, y + h - 1), color, 3)
+                    cv2.line(img, (x + w - 1, y), (x, y + h - 1), color, 3)
+                annotations.append(
+                    dict(id=len(annotations) + 1, image_id=i + 1,
+                         category_id=label + 1, bbox=[x, y, w, h],
+                         area=float(w * h), iscrowd=0))
+            cv2.imwrite(os.path.join(root, 'images', name), img)
+            images.append(dict(id=i + 1, file_name=name, width=size,
+                               height=size))
+        with open(os.path.join(root, f'{split}.json'), 'w') as f:
+            json.dump(dict(images=images, annotations=annotations,
+                           categories=categories), f)

@@ -1,0 +1,15 @@
+_base_ = 'mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py'
+custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+
+# The stock detector is the student; the label teacher and the JS distance
+# loss are the distiller's defaults. Iterations are at batch 16, as in LGD.
+model = dict(
+    _delete_=True,
+    type='SSSDDistiller',
+    detector=_base_.model,
+    teacher=dict(type='LabelEncoderTeacher', use_context_box=False),
+    distill_warmup=30000,
+    backbone_freeze=20000)
+# lambda x2 at each of the LR scheduler's milestones ('stepwise').
+custom_hooks = [dict(type='AdaptiveDistillCoefHook')]
+optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))

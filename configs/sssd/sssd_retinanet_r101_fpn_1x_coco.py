@@ -1,0 +1,13 @@
+_base_ = 'mmdet::retinanet/retinanet_r101_fpn_1x_coco.py'
+custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+
+# The stock detector is the student; the label teacher and the JS distance
+# loss are the distiller's defaults. Iterations are at batch 16, as in LGD.
+model = dict(
+    _delete_=True,
+    type='SSSDDistiller',
+    detector=_base_.model,
+    distill_warmup=20000)
+# lambda x2 at each of the LR scheduler's milestones ('stepwise').
+custom_hooks = [dict(type='AdaptiveDistillCoefHook')]
+optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))

@@ -1,0 +1,6 @@
+# SSSD on the toy RetinaNet: the three lines that distill any stock detector.
+_base_ = './retinanet_r18-tiny_fpn_toy.py'
+custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+
+model = dict(_delete_=True, type='SSSDDistiller', detector=_base_.model)
+custom_hooks = [dict(type='AdaptiveDistillCoefHook')]

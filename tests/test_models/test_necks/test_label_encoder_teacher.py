@@ -409,16 +409,17 @@ def _image0_outputs(teacher, feats, samples):
         return [o[0] for o in teacher(feats, samples)]
 
 
+@pytest.mark.parametrize('num_objs0', [3, 1, 0])
 @pytest.mark.parametrize('use_context_box', [True, False])
 @pytest.mark.parametrize('relation_residual', [True, False])
 def test_objects_attend_only_within_their_image(use_context_box,
-                                                relation_residual):
+                                                relation_residual, num_objs0):
     input_size = (75, 99)
     teacher = build_teacher(
         3, use_context_box=use_context_box,
         relation_residual=relation_residual)
     feats = make_feats(2, input_size, 3)
-    boxes0, labels0 = rand_objects(3, (75, 99), seed=10)
+    boxes0, labels0 = rand_objects(num_objs0, (75, 99), seed=10)
     s0 = make_sample(boxes0, labels0, (75, 99), input_size)
     ref = _image0_outputs(teacher, feats, [s0, make_sample(
         *rand_objects(2, (60, 80), seed=11), (60, 80), input_size)])
@@ -451,7 +452,7 @@ def test_objects_attend_only_within_their_image(use_context_box,
         assert torch.allclose(o[1], r, atol=1e-5)
     assert len(swapped) == 3
     # sanity: image 0's own objects do change its output
-    s0b = make_sample(*rand_objects(3, (75, 99), seed=17), (75, 99),
+    s0b = make_sample(*rand_objects(4, (75, 99), seed=17), (75, 99),
                       input_size)
     out = _image0_outputs(teacher, feats, [s0b, s1])
     assert not all(torch.allclose(o, r, atol=1e-3) for o, r in zip(out, ref))

@@ -1,0 +1,391 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Tests of :class:`mmdet_sssd.engine.hooks.AdaptiveDistillCoefHook` in real
+mmengine training runs of a tiny SSSD-distilled RetinaNet."""
+import copy
+import itertools
+import json
+import math
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmdet.registry import HOOKS
+from mmdet.utils import register_all_modules
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+import mmdet_sssd  # noqa: F401
+from mmdet_sssd.engine.hooks import AdaptiveDistillCoefHook
+from mmdet_sssd.testing import tiny_detector_cfg
+
+register_all_modules()
+
+CLASSES = ('a', 'b', 'c')
+LR0 = 0.01
+_counter = itertools.count()
+
+
+@HOOKS.register_module(force=True)
+class DistillCoefRecorderHook(Hook):
+    """Records, before each iteration and after AdaptiveDistillCoefHook, the
+    model's ``distill_coef`` and the learning rate in use."""
+
+    priority = 'LOW'
+
+    def __init__(self):
+        self.records = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        lr = runner.optim_wrapper.optimizer.param_groups[0]['lr']
+        self.records.append(
+            dict(iter=runner.iter, epoch=runner.epoch,
+                 coef=model.distill_coef, lr=lr))
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _single_thread():
+    """Tiny ops: thread hand-offs cost more than they save on a busy CPU."""
+    num_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num_threads)
+
+
+@pytest.fixture(scope='module')
+def coco_root(tmp_path_factory):
+    """Four 64x64 images with 1-3 boxes each, in COCO format."""
+    root = tmp_path_factory.mktemp('coco')
+    (root / 'imgs').mkdir()
+    rng = np.random.RandomState(0)
+    images, annotations = [], []
+    for img_id in range(1, 5):
+        name = f'{img_id:04d}.png'
+        img = rng.randint(0, 255, (64, 64, 3), dtype=np.uint8)
+        cv2.imwrite(str(root / 'imgs' / name), img)
+        images.append(dict(id=img_id, file_name=name, height=64, width=64))
+        for _ in range(img_id % 3 + 1):
+            x, y = rng.randint(0, 40, 2)
+            w, h = rng.randint(8, 24, 2)
+            annotations.append(
+                dict(id=len(annotations) + 1, image_id=img_id,
+                     category_id=int(rng.randint(1, 4)),
+                     bbox=[float(x), float(y), float(w), float(h)],
+                     area=float(w * h), iscrowd=0))
+    categories = [dict(id=i + 1, name=n) for i, n in enumerate(CLASSES)]
+    with open(root / 'ann.json', 'w') as f:
+        json.dump(dict(images=images, annotations=annotations,
+                       categories=categories), f)
+    return root
+
+
+@pytest.fixture(scope='module')
+def distiller_cfg():
+    return dict(
+        type='SSSDDistiller',
+        detector=tiny_detector_cfg('retinanet/retinanet_r50_fpn_1x_coco.py',
+                                   num_classes=len(CLASSES)),
+        teacher=dict(type='LabelEncoderTeacher', encoder_channels=(16, 32, 64),
+                     num_heads=4, feat_channels=32),
+        adapter=dict(num_convs=1, kernel_size=3))
+
+
+def warmup_multistep(milestones=(4, 6), gamma=0.1, by_epoch=False):
+    return [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+             end=2),
+        dict(type='MultiStepLR', by_epoch=by_epoch, begin=0,
+             milestones=list(milestones), gamma=gamma)
+    ]
+
+
+def make_runner(work_dir, coco_root, model, hook=None,
+                param_scheduler=None, max_iters=8, max_epochs=None,
+                checkpoint_interval=None, resume=False, load_from=None):
+    dataset = dict(
+        type='CocoDataset',
+        data_root=str(coco_root),
+        ann_file='ann.json',
+        data_prefix=dict(img='imgs/'),
+        metainfo=dict(classes=CLASSES),
+        filter_cfg=dict(filter_empty_gt=False),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations', with_bbox=True),
+            dict(type='PackDetInputs')
+        ])
+    if max_epochs is None:
+        train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+        sampler = dict(type='InfiniteSampler', shuffle=False)
+    else:
+        train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+        sampler = dict(type='DefaultSampler', shuffle=False)
+    custom_hooks = [dict(type='DistillCoefRecorderHook')]
+    if hook is not None:
+        custom_hooks.insert(0, dict(type='AdaptiveDistillCoefHook', **hook))
+    checkpoint = None
+    if checkpoint_interval:
+        checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                          interval=checkpoint_interval)
+    return Runner(
+        model=copy.deepcopy(model),
+        work_dir=str(work_dir),
+        experiment_name=f'test_adaptive_distill_coef_{next(_counter)}',
+        train_dataloader=dict(
+            batch_size=2, num_workers=0, sampler=sampler,
+            collate_fn=dict(type='pseudo_collate'), dataset=dataset),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=LR0, momentum=0.9,
+                           weight_decay=1e-4)),
+        param_scheduler=(warmup_multistep() if param_scheduler is None else
+                         param_scheduler),
+        train_cfg=train_cfg,
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=100),
+            checkpoint=checkpoint),
+        custom_hooks=custom_hooks,
+        default_scope='mmdet',
+        randomness=dict(seed=0),
+        resume=resume,
+        load_from=load_from,
+        log_level='WARNING')
+
+
+def records(runner):
+    hooks = [h for h in runner.hooks if isinstance(h, DistillCoefRecorderHook)]
+    assert len(hooks) == 1
+    return hooks[0].records
+
+
+def coefs(runner):
+    return [r['coef'] for r in records(runner)]
+
+
+def hub_coefs(runner):
+    values, _ = runner.message_hub.get_scalar('train/distill_coef').data
+    return [float(v) for v in values]
+
+
+def test_step_rule_takes_scheduler_milestones(tmp_path, coco_root,
+                                              distiller_cfg):
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(rule='step', base_coef=0.5, gamma=3.0))
+    runner.train()
+    recs = records(runner)
+    assert [r['iter'] for r in recs] == list(range(8))
+    expected = [0.5] * 4 + [1.5] * 2 + [4.5] * 2
+    assert coefs(runner) == pytest.approx(expected, rel=1e-12)
+    # lambda grows exactly when the LR decays
+    lrs = [r['lr'] for r in recs]
+    assert lrs[1:4] == pytest.approx([LR0] * 3)
+    assert lrs[4:6] == pytest.approx([LR0 * 0.1] * 2)
+    assert lrs[6:] == pytest.approx([LR0 * 0.01] * 2)
+    hook = [h for h in runner.hooks
+            if isinstance(h, AdaptiveDistillCoefHook)][0]
+    assert hook.milestones == [4, 6] and hook.by_epoch is False
+    # logged as train/distill_coef every iteration
+    assert hub_coefs(runner) == pytest.approx(expected, rel=1e-12)
+    # the model keeps the last value
+    assert runner.model.distill_coef == pytest.approx(4.5)
+    # ... and it is the factor of the logged distillation loss
+    distill, _ = runner.message_hub.get_scalar('train/loss_distill').data
+    assert len(distill) == 8 and np.all(np.isfinite(distill))
+    assert np.all(distill > 0)
+
+
+def test_step_rule_defaults(tmp_path, coco_root, distiller_cfg):
+    # gamma defaults to 2, base_coef to 1; the default rule is 'step'
+    runner = make_runner(tmp_path, coco_root, distiller_cfg, hook=dict())
+    runner.train()
+    assert coefs(runner) == [1.0] * 4 + [2.0] * 2 + [4.0] * 2
+
+
+def test_step_rule_scheduler_with_begin(tmp_path, coco_root, distiller_cfg):
+    # MultiStepLR milestones count from its `begin`
+    sched = [dict(type='MultiStepLR', by_epoch=False, begin=2, end=100,
+                  milestones=[2, 3], gamma=0.1)]
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(gamma=10.0), param_scheduler=sched)
+    runner.train()
+    recs = records(runner)
+    lrs = np.array([r['lr'] for r in recs])
+    assert coefs(runner) == pytest.approx([1.] * 4 + [10.] + [100.] * 3)
+    # the same iterations as the LR decay
+    assert np.allclose(lrs * np.array(coefs(runner)), LR0)
+
+
+def test_step_rule_explicit_milestones(tmp_path, coco_root, distiller_cfg):
+    runner = make_runner(
+        tmp_path, coco_root, distiller_cfg,
+        hook=dict(rule='step', milestones=[1, 3, 7], gamma=2.0,
+                  base_coef=0.25))
+    runner.train()
+    assert coefs(runner) == pytest.approx(
+        [0.25, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 2.0])
+    assert hub_coefs(runner) == pytest.approx(coefs(runner))
+
+
+def test_step_rule_epoch_based(tmp_path, coco_root, distiller_cfg):
+    # 4 images, batch 2: 2 iterations per epoch
+    sched = warmup_multistep(milestones=(2, 3), by_epoch=True)
+    runner = make_runner(tmp_path, coco_root, distiller_cfg, hook=dict(),
+                         param_scheduler=sched, max_epochs=4)
+    runner.train()
+    recs = records(runner)
+    assert [r['epoch'] for r in recs] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert coefs(runner) == [1.0] * 4 + [2.0] * 2 + [4.0] * 2
+    lrs = [r['lr'] for r in recs]
+    assert lrs[2:4] == pytest.approx([LR0] * 2)
+    assert lrs[4:6] == pytest.approx([LR0 * 0.1] * 2)
+    assert lrs[6:] == pytest.approx([LR0 * 0.01] * 2)
+    hook = [h for h in runner.hooks
+            if isinstance(h, AdaptiveDistillCoefHook)][0]
+    assert hook.by_epoch is True and hook.milestones == [2, 3]
+
+
+@pytest.mark.parametrize('by_epoch, expected', [
+    (None, [1.] * 2 + [3.] * 4 + [9.] * 2),  # epochs in an epoch loop
+    (False, [1.] + [3.] * 2 + [9.] * 5),  # iterations
+])
+def test_step_rule_explicit_milestones_epoch_based(tmp_path, coco_root,
+                                                   distiller_cfg, by_epoch,
+                                                   expected):
+    runner = make_runner(
+        tmp_path, coco_root, distiller_cfg, max_epochs=4,
+        param_scheduler=[dict(type='ConstantLR', factor=1.0, end=1)],
+        hook=dict(milestones=[1, 3], gamma=3.0, by_epoch=by_epoch))
+    runner.train()
+    assert coefs(runner) == pytest.approx(expected)
+
+
+def test_inverse_lr_rule(tmp_path, coco_root, distiller_cfg):
+    runner = make_runner(
+        tmp_path, coco_root, distiller_cfg,
+        hook=dict(rule='inverse_lr', base_coef=1.5, power=0.5, max_coef=50.))
+    runner.train()
+    recs = records(runner)
+    lrs = [r['lr'] for r in recs]
+    # warm-up: a low LR but lambda stays at base_coef
+    assert lrs[0] == pytest.approx(0.1 * LR0)
+    assert coefs(runner)[:2] == [1.5, 1.5]
+    for r in recs[2:]:
+        assert r['coef'] == pytest.approx(
+            min(1.5 * (LR0 / r['lr'])**0.5, 50.), rel=1e-9)
+    assert coefs(runner) == pytest.approx(
+        [1.5] * 4 + [1.5 * math.sqrt(10)] * 2 + [15.] * 2, rel=1e-9)
+    assert hub_coefs(runner) == pytest.approx(coefs(runner))
+
+
+def test_inverse_lr_rule_cap(tmp_path, coco_root, distiller_cfg):
+    runner = make_runner(
+        tmp_path, coco_root, distiller_cfg,
+        hook=dict(rule='inverse_lr', base_coef=1.0, power=1.0, max_coef=20.))
+    runner.train()
+    assert coefs(runner) == pytest.approx([1.] * 4 + [10.] * 2 + [20.] * 2)
+
+
+def test_constant_rule(tmp_path, coco_root, distiller_cfg):
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(rule='constant', base_coef=0.7))
+    runner.train()
+    assert coefs(runner) == [0.7] * 8
+    assert hub_coefs(runner) == pytest.approx([0.7] * 8)
+
+
+def test_zero_coef_zeroes_distill_loss(tmp_path, coco_root, distiller_cfg):
+    runner = make_runner(tmp_path, coco_root, distiller_cfg, max_iters=2,
+                         hook=dict(rule='constant', base_coef=0.0))
+    runner.train()
+    distill, _ = runner.message_hub.get_scalar('train/loss_distill').data
+    assert list(distill) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize('hook', [
+    dict(rule='step', base_coef=0.5, gamma=3.0),
+    dict(rule='inverse_lr', power=1.0, max_coef=20.),
+])
+def test_resume_gives_uninterrupted_values(tmp_path, coco_root,
+                                           distiller_cfg, hook):
+    full = make_runner(tmp_path / 'full', coco_root, distiller_cfg,
+                       hook=hook)
+    full.train()
+    expected = records(full)
+
+    first = make_runner(tmp_path / 'resume', coco_root, distiller_cfg,
+                        hook=hook, max_iters=4, checkpoint_interval=4)
+    first.train()
+    assert records(first) == expected[:4]
+    ckpt = tmp_path / 'resume' / 'iter_4.pth'
+    assert ckpt.is_file()
+
+    second = make_runner(tmp_path / 'resume', coco_root, distiller_cfg,
+                         hook=hook, resume=True, load_from=str(ckpt))
+    second.train()
+    recs = records(second)
+    assert [r['iter'] for r in recs] == [4, 5, 6, 7]
+    for got, want in zip(recs, expected[4:]):
+        assert got['coef'] == pytest.approx(want['coef'], rel=1e-12)
+        assert got['lr'] == pytest.approx(want['lr'], rel=1e-12)
+    # the resumed message hub continues the logged history
+    assert hub_coefs(second) == pytest.approx(
+        [r['coef'] for r in expected])
+
+
+def test_non_distiller_model_raises_type_error(tmp_path, coco_root):
+    model = tiny_detector_cfg('retinanet/retinanet_r50_fpn_1x_coco.py',
+                              num_classes=len(CLASSES))
+    runner = make_runner(tmp_path, coco_root, model, hook=dict())
+    with pytest.raises(TypeError, match='AdaptiveDistillCoefHook'):
+        runner.train()
+    assert records(runner) == []  # no iteration ran
+
+
+def test_step_rule_without_milestones_raises(tmp_path, coco_root,
+                                             distiller_cfg):
+    sched = [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+             end=2),
+        dict(type='CosineAnnealingLR', by_epoch=False, begin=2, end=8,
+             T_max=6)
+    ]
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(rule='step'), param_scheduler=sched)
+    with pytest.raises(ValueError, match='MultiStepLR'):
+        runner.train()
+    assert records(runner) == []
+    # explicit milestones make the same schedule valid
+    runner = make_runner(tmp_path, coco_root, distiller_cfg, max_iters=3,
+                         hook=dict(rule='step', milestones=[2]),
+                         param_scheduler=sched)
+    runner.train()
+    assert coefs(runner) == [1.0, 1.0, 2.0]
+
+
+def test_bad_rule_raises(tmp_path, coco_root, distiller_cfg):
+    with pytest.raises(ValueError, match='rule'):
+        AdaptiveDistillCoefHook(rule='foo')
+    with pytest.raises(ValueError, match='AdaptiveDistillCoefHook'):
+        make_runner(tmp_path, coco_root, distiller_cfg, hook=dict(rule='foo'))
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(base_coef=-1.0),
+    dict(gamma=0.0),
+    dict(base_coef=5.0, max_coef=2.0),
+    dict(milestones=[4, 2]),
+])
+def test_bad_options_raise(kwargs):
+    with pytest.raises(ValueError, match='AdaptiveDistillCoefHook'):
+        AdaptiveDistillCoefHook(**kwargs)
+
+
+def test_registered_in_mmdet_hooks():
+    hook = HOOKS.build(dict(type='AdaptiveDistillCoefHook', rule='constant',
+                            base_coef=2.0))
+    assert isinstance(hook, AdaptiveDistillCoefHook)
+    assert hook.priority == 'NORMAL'
+    assert osp.basename(__file__).startswith('test_adaptive_distill_coef')

@@ -1,0 +1,227 @@
+"""SSSDDistiller on small real detectors built from mmdet's stock configs."""
+import copy
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmdet.utils import register_all_modules
+from mmengine.logging import MessageHub
+
+import mmdet_sssd  # noqa: F401
+from mmdet_sssd.testing import tiny_detector_cfg
+
+register_all_modules()
+
+NUM_CLASSES = 4
+DETECTORS = [
+    'retinanet/retinanet_r50_fpn_1x_coco.py',
+    'fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+    'atss/atss_r50_fpn_1x_coco.py',
+    'gfl/gfl_r50_fpn_1x_coco.py',
+    'fsaf/fsaf_r50_fpn_1x_coco.py',
+    'foveabox/fovea_r50_fpn_4xb4-1x_coco.py',
+    'paa/paa_r50_fpn_1x_coco.py',
+    'vfnet/vfnet_r50_fpn_1x_coco.py',
+    'tood/tood_r50_fpn_1x_coco.py',
+    'autoassign/autoassign_r50-caffe_fpn_1x_coco.py',
+    'yolox/yolox_tiny_8xb8-300e_coco.py',
+    'rtmdet/rtmdet_tiny_8xb32-300e_coco.py',
+    'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    'mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    'cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py',
+]
+
+
+def set_iter(i, epoch=0):
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', i)
+    hub.update_info('epoch', epoch)
+
+
+def build(name, **kwargs):
+    torch.manual_seed(0)
+    detector = tiny_detector_cfg(name, num_classes=NUM_CLASSES)
+    model = MODELS.build(dict(type='SSSDDistiller', detector=detector,
+                              **kwargs))
+    if hasattr(model.student, 'set_epoch'):  # TOOD's SetEpochInfoHook
+        model.set_epoch(0)
+    return model
+
+
+def batch(model, name='', num_items=(3, 0), train=True):
+    packed = demo_mm_inputs(
+        2, [[3, 96, 128], [3, 80, 100]], num_items=list(num_items),
+        num_classes=NUM_CLASSES, with_mask='mask' in name)
+    return model.data_preprocessor(packed, train)
+
+
+def total(losses):
+    out = 0
+    for key, value in losses.items():
+        if 'loss' in key:
+            out = out + (sum(value) if isinstance(value, list) else value)
+    return out
+
+
+@pytest.mark.parametrize('name', DETECTORS)
+def test_train_step_and_student_predictions(name):
+    set_iter(0)
+    model = build(name)
+    model.train()
+    losses = model(**batch(model, name), mode='loss')
+    keys = set(losses)
+    assert 'loss_distill' in keys
+    student_keys = {k for k in keys if not k.startswith('teacher.')} - {
+        'loss_distill'}
+    assert {f'teacher.{k}' for k in student_keys} <= keys
+    loss = total(losses)
+    assert torch.isfinite(loss)
+    loss.backward()
+    for pname, p in model.named_parameters():
+        if p.grad is not None:
+            assert torch.isfinite(p.grad).all(), pname
+    assert any(p.grad is not None for p in model.teacher.parameters())
+
+    # predict/tensor modes are exactly the plain student with its weights.
+    student = MODELS.build(tiny_detector_cfg(name, num_classes=NUM_CLASSES))
+    student.load_state_dict(model.student.state_dict())
+    model.eval()
+    student.eval()
+    data = batch(model, name, train=False)
+    with torch.no_grad():
+        ours = model(**copy.deepcopy(data), mode='predict')
+        theirs = student(**copy.deepcopy(data), mode='predict')
+        for a, b in zip(ours, theirs):
+            assert torch.equal(a.pred_instances.bboxes,
+                               b.pred_instances.bboxes)
+            assert torch.equal(a.pred_instances.scores,
+                               b.pred_instances.scores)
+        raw_ours = model(**copy.deepcopy(data), mode='tensor')
+        raw_theirs = student(**copy.deepcopy(data), mode='tensor')
+        flat = lambda x: [t for t in torch.utils._pytree.tree_leaves(x)
+                          if torch.is_tensor(t)]
+        for a, b in zip(flat(raw_ours), flat(raw_theirs)):
+            assert torch.equal(a, b)
+
+
+def grads(module):
+    return [p.grad for p in module.parameters() if p.requires_grad]
+
+
+def test_distill_loss_reaches_student_and_adapter_not_teacher():
+    set_iter(10)
+    model = build(DETECTORS[0])
+    losses = model(**batch(model), mode='loss')
+    losses['loss_distill'].backward()
+    assert all(g is None or not g.any() for g in grads(model.teacher))
+    assert any(g is not None and g.abs().sum() > 0 for g in grads(model.adapter))
+    assert any(g is not None and g.abs().sum() > 0
+               for g in grads(model.student.neck))
+
+
+def test_teacher_detection_loss_reaches_teacher():
+    set_iter(10)
+    model = build(DETECTORS[0])
+    losses = model(**batch(model), mode='loss')
+    teacher_loss = sum(total({k: v}) for k, v in losses.items()
+                       if k.startswith('teacher.'))
+    teacher_loss.backward()
+    assert any(g is not None and g.abs().sum() > 0 for g in grads(model.teacher))
+
+
+@pytest.mark.parametrize('by_epoch', [False, True])
+def test_distill_warmup_detaches_student(by_epoch):
+    model = build(DETECTORS[0], distill_warmup=5, by_epoch=by_epoch)
+    set_iter(3 if not by_epoch else 50, epoch=3 if by_epoch else 0)
+    losses = model(**batch(model), mode='loss')
+    losses['loss_distill'].backward()
+    assert all(g is None or not g.any() for g in grads(model.student))
+    assert any(g is not None and g.abs().sum() > 0 for g in grads(model.adapter))
+
+    model.zero_grad(set_to_none=True)
+    set_iter(5 if not by_epoch else 60, epoch=5 if by_epoch else 0)
+    losses = model(**batch(model), mode='loss')
+    losses['loss_distill'].backward()
+    assert any(g is not None and g.abs().sum() > 0
+               for g in grads(model.student.neck))
+
+
+def test_backbone_freeze():
+    model = build(DETECTORS[-3], backbone_freeze=2)  # Faster R-CNN
+    set_iter(1)
+    total(model(**batch(model, DETECTORS[-3]), mode='loss')).backward()
+    assert all(g is None for g in grads(model.student.backbone))
+    assert any(g is not None for g in grads(model.student.neck))
+    model.zero_grad(set_to_none=True)
+    set_iter(2)
+    total(model(**batch(model, DETECTORS[-3]), mode='loss')).backward()
+    assert any(g is not None for g in grads(model.student.backbone))
+
+
+def test_teacher_loss_weight_and_mse():
+    set_iter(10)
+    torch.manual_seed(0)
+    model = build(DETECTORS[1], teacher_loss_weight=0.5,
+                  distill_loss=dict(type='MSELoss'))
+    data = batch(model)
+    torch.manual_seed(0)
+    half = model(**copy.deepcopy(data), mode='loss')
+    model.teacher_loss_weight = 1.0
+    full = model(**copy.deepcopy(data), mode='loss')
+    for key in ('teacher.loss_cls', 'teacher.loss_bbox'):
+        assert torch.allclose(half[key] * 2, full[key])
+    assert half['loss_distill'] > 0
+    model.teacher_loss_weight = 0
+    none = model(**data, mode='loss')
+    assert not any(k.startswith('teacher.') for k in none)
+
+
+def test_two_stage_teacher_detaches_appearance_by_default():
+    assert build(DETECTORS[-3]).teacher.detach_appearance
+    assert not build(DETECTORS[0]).teacher.detach_appearance
+
+
+@pytest.mark.parametrize('name, kwargs, error, words', [
+    ('retinanet/retinanet_r50_fpn_1x_coco.py',
+     dict(teacher=dict(type='LabelEncoderTeacher', in_channels=256)),
+     ValueError, 'teacher.in_channels=256'),
+    ('retinanet/retinanet_r50_fpn_1x_coco.py',
+     dict(teacher=dict(type='LabelEncoderTeacher', num_classes=80)),
+     ValueError, 'num_classes'),
+    ('retinanet/retinanet_r50_fpn_1x_coco.py',
+     dict(adapter=dict(num_convs=2, kernel=3)), ValueError, 'adapter'),
+    ('retinanet/retinanet_r50_fpn_1x_coco.py',
+     dict(distill_loss=dict(type='JSDistanceLoss', axis='pixel')),
+     ValueError, 'axis'),
+])
+def test_misconfiguration_fails_at_build(name, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        build(name, **kwargs)
+
+
+def test_unsupported_detectors_fail_at_build():
+    detr = tiny_detector_cfg('retinanet/retinanet_r50_fpn_1x_coco.py')
+    detr = dict(type='DETR', backbone=detr.backbone,
+                neck=dict(type='ChannelMapper', in_channels=[128],
+                          out_channels=32, num_outs=1),
+                bbox_head=dict(type='DETRHead', num_classes=3, embed_dims=32),
+                encoder=dict(num_layers=1, layer_cfg=dict(
+                    self_attn_cfg=dict(embed_dims=32, num_heads=2),
+                    ffn_cfg=dict(embed_dims=32, feedforward_channels=32))),
+                decoder=dict(num_layers=1, layer_cfg=dict(
+                    self_attn_cfg=dict(embed_dims=32, num_heads=2),
+                    cross_attn_cfg=dict(embed_dims=32, num_heads=2),
+                    ffn_cfg=dict(embed_dims=32, feedforward_channels=32))),
+                positional_encoding=dict(num_feats=16, normalize=True))
+    detr['backbone']['out_indices'] = (3, )
+    with pytest.raises(TypeError, match='DETR is neither'):
+        MODELS.build(dict(type='SSSDDistiller', detector=detr))
+
+    yolof = tiny_detector_cfg('retinanet/retinanet_r50_fpn_1x_coco.py')
+    yolof.neck = dict(type='DilatedEncoder', in_channels=128, out_channels=32,
+                      block_mid_channels=16, num_residual_blocks=1,
+                      block_dilations=[2])
+    yolof.backbone.out_indices = (3, )
+    with pytest.raises(TypeError, match='no multi-level neck'):
+        MODELS.build(dict(type='SSSDDistiller', detector=yolof))

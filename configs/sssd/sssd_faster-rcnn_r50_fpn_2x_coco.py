@@ -13,3 +13,5 @@ model = dict(
 # lambda x2 at each of the LR scheduler's milestones ('stepwise').
 custom_hooks = [dict(type='AdaptiveDistillCoefHook')]
 optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))
+# The frozen backbone gets no gradient for 20k iterations: DDP must allow it.
+find_unused_parameters = True

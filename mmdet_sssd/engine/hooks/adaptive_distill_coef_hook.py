@@ -23,8 +23,8 @@ class AdaptiveDistillCoefHook(Hook):
       exactly when the LR decays.
     - ``'inverse_lr'``: ``lambda = min(base_coef * (lr0 / lr) ** power,
       max_coef)`` with lr0 the initial LR of the first param group; during
-      the LR warm-up (``LinearLR``/``ConstantLR`` schedulers) lambda is
-      ``base_coef``.
+      the LR warm-up (``LinearLR`` or ``ConstantLR`` schedulers that raise
+      the LR) lambda is ``base_coef``.
     - ``'constant'``: ``lambda = base_coef``.
 
     lambda is a function of the iteration, epoch and scheduled LR only, so a
@@ -110,14 +110,19 @@ class AdaptiveDistillCoefHook(Hook):
                     'in param_scheduler to take milestones from; give '
                     'milestones=[...] or use rule="inverse_lr"')
             s = steps[0]
-            self.milestones = sorted(s.begin + m for m in s.milestones)
+            # Milestones at or past the scheduler's end never decay the LR.
+            self.milestones = sorted(s.begin + m for m in s.milestones
+                                     if s.begin + m < s.end)
             self.by_epoch = s.by_epoch
         if self.by_epoch is None:
             self.by_epoch = runner.train_loop.__class__.__name__ == \
                 'EpochBasedTrainLoop'
-        self._warmup_ends = [(s.end, s.by_epoch) for s in schedulers
-                             if isinstance(s, (LinearLR,
-                                               ConstantParamScheduler))]
+        # Warm-ups raise the LR: LinearLR/ConstantLR starting below 1.
+        self._warmup_ends = [
+            (s.end, s.by_epoch) for s in schedulers
+            if (isinstance(s, LinearLR) and s.start_factor < s.end_factor) or
+            (isinstance(s, ConstantParamScheduler) and s.factor < 1)
+        ]
 
     def coef(self, runner) -> float:
         """lambda for the current iteration."""

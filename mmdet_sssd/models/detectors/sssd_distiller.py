@@ -1,5 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -58,6 +59,11 @@ class SSSDDistiller(BaseDetector):
             distillation loss. Defaults to True.
         teacher_loss_weight (float): Weight w_t of the teacher's detection
             losses. 0 skips the teacher's head pass. Defaults to 1.0.
+        teacher_trains_head (bool): Whether the teacher's detection losses
+            also train the shared head(s), as in LGD. If False the head
+            weights learn from the student's maps only and the teacher pass
+            skips their weight gradients (about a third of its cost).
+            Defaults to True.
         distill_coef (float): Initial lambda. Defaults to 1.0.
         distill_warmup (int): For this many iterations (epochs if
             ``by_epoch``) the student maps are detached inside the
@@ -79,6 +85,7 @@ class SSSDDistiller(BaseDetector):
                  adapter: OptConfigType = dict(num_convs=3, kernel_size=1),
                  norm_feats: bool = True,
                  teacher_loss_weight: float = 1.0,
+                 teacher_trains_head: bool = True,
                  distill_coef: float = 1.0,
                  distill_warmup: int = 0,
                  backbone_freeze: int = 0,
@@ -129,6 +136,7 @@ class SSSDDistiller(BaseDetector):
         self.distill_loss = MODELS.build(distill_loss)
         self.norm_feats = norm_feats
         self.teacher_loss_weight = teacher_loss_weight
+        self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
         self.distill_warmup = distill_warmup
         self.backbone_freeze = backbone_freeze
@@ -246,6 +254,12 @@ class SSSDDistiller(BaseDetector):
             student.roi_head.loss(feats, rpn_results, batch_data_samples))
         return losses
 
+    def _heads(self) -> List[nn.Module]:
+        student = self.student
+        if isinstance(student, SingleStageDetector):
+            return [student.bbox_head]
+        return [student.rpn_head, student.roi_head]
+
     def _normalize(self, feat: Tensor) -> Tensor:
         """Non-affine instance norm; unlike ``F.instance_norm`` it accepts
         1x1 maps (P7 of small images), which become 0."""
@@ -267,7 +281,9 @@ class SSSDDistiller(BaseDetector):
         losses = self.head_loss(feats, batch_data_samples)
         teacher_feats = self.teacher(feats, batch_data_samples)
         if self.teacher_loss_weight > 0:
-            teacher_losses = self.head_loss(teacher_feats, batch_data_samples)
+            with _no_weight_grad(self._heads(), not self.teacher_trains_head):
+                teacher_losses = self.head_loss(teacher_feats,
+                                                batch_data_samples)
             for key, value in teacher_losses.items():
                 if 'loss' in key:
                     value = _scale(value, self.teacher_loss_weight)
@@ -286,6 +302,21 @@ class SSSDDistiller(BaseDetector):
                     self._normalize(teacher_map.detach())))
         losses['loss_distill'] = self.distill_coef * torch.stack(distill).mean()
         return losses
+
+
+@contextmanager
+def _no_weight_grad(modules: List[nn.Module], enabled: bool = True):
+    """Runs the modules without recording gradients for their parameters
+    (inputs still get theirs)."""
+    params = [p for m in modules for p in m.parameters()
+              if enabled and p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def _scale(value: Union[Tensor, List[Tensor]],

@@ -238,10 +238,10 @@ class LabelEncoderTeacher(BaseModule):
             img_ids.append(torch.full_like(labels[-1], i))
         boxes, labels, img_ids = (torch.cat(boxes), torch.cat(labels),
                                   torch.cat(img_ids))
-        if labels.numel() and (labels.min() < 0
-                               or labels.max() >= self.num_classes):
+        bad = labels[(labels < 0) | (labels >= self.num_classes)]
+        if bad.numel():
             raise ValueError(
-                f'LabelEncoderTeacher: gt label {labels.max().item()} is out '
+                f'LabelEncoderTeacher: gt label {bad[0].item()} is out '
                 f'of range for num_classes={self.num_classes}; check the '
                 f'dataset classes and the head/teacher num_classes')
         onehot = nn.functional.one_hot(labels, self.num_classes).float()

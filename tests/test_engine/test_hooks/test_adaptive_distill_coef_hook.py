@@ -390,3 +390,28 @@ def test_registered_in_mmdet_hooks():
     assert isinstance(hook, AdaptiveDistillCoefHook)
     assert hook.priority == 'NORMAL'
     assert (hook.rule, hook.base_coef) == ('constant', 2.0)
+
+
+def test_step_rule_ignores_milestones_past_scheduler_end(tmp_path, coco_root,
+                                                         distiller_cfg):
+    # The LR decays at 4 only (6 is past end=5): lambda must do the same.
+    sched = warmup_multistep(milestones=(4, 6), end=5)
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(gamma=10.0), param_scheduler=sched)
+    runner.train()
+    assert coefs(runner) == pytest.approx([1.] * 4 + [10.] * 4)
+
+
+def test_inverse_lr_rule_follows_a_decaying_linear_lr(tmp_path, coco_root,
+                                                      distiller_cfg):
+    # A LinearLR that lowers the LR is a decay, not a warm-up.
+    sched = [dict(type='LinearLR', start_factor=1.0, end_factor=0.01,
+                  by_epoch=False, begin=0, end=8)]
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(rule='inverse_lr', max_coef=1000.),
+                         param_scheduler=sched)
+    runner.train()
+    recs = records(runner)
+    assert recs[-1]['lr'] < LR0 / 5
+    for r in recs:
+        assert r['coef'] == pytest.approx(LR0 / r['lr'], rel=1e-9)

@@ -225,3 +225,22 @@ def test_unsupported_detectors_fail_at_build():
     yolof.backbone.out_indices = (3, )
     with pytest.raises(TypeError, match='no multi-level neck'):
         MODELS.build(dict(type='SSSDDistiller', detector=yolof))
+
+
+@pytest.mark.parametrize('name', [DETECTORS[0], DETECTORS[-3]])
+def test_teacher_trains_head_option(name):
+    set_iter(10)
+    for trains in (True, False):
+        model = build(name, teacher_trains_head=trains)
+        losses = model(**batch(model, name), mode='loss')
+        teacher_loss = sum(total({k: v}) for k, v in losses.items()
+                           if k.startswith('teacher.'))
+        teacher_loss.backward()
+        heads = model._heads()
+        head_grads = [g for h in heads for g in grads(h)]
+        assert any(g is not None and g.abs().sum() > 0
+                   for g in head_grads) == trains
+        # the teacher learns either way, and the head stays trainable
+        assert any(g is not None and g.abs().sum() > 0
+                   for g in grads(model.teacher))
+        assert all(p.requires_grad for h in heads for p in h.parameters())

@@ -1,0 +1,52 @@
+# The embedded benchmark's baseline: a stock RetinaNet, shrunk to a
+# half-width ResNet-18 (random init) with a 4-level FPN from stride 4, on the
+# 96x96 handwritten-digits dataset (tools/make_digits_data.py, 10 classes).
+_base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
+
+data_root = 'data/digits/'
+metainfo = dict(classes=tuple(str(i) for i in range(10)))
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=32),
+    backbone=dict(depth=18, base_channels=32, init_cfg=None),
+    neck=dict(
+        in_channels=[32, 64, 128, 256], out_channels=64, start_level=0,
+        num_outs=4),
+    bbox_head=dict(
+        num_classes=10, in_channels=64, feat_channels=64, stacked_convs=2,
+        anchor_generator=dict(strides=[4, 8, 16, 32])))
+
+pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'scale_factor'))
+]
+dataset = dict(
+    type='CocoDataset', data_root=data_root, metainfo=metainfo,
+    data_prefix=dict(img='images/'), pipeline=pipeline)
+train_dataloader = dict(
+    batch_size=16, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, ann_file='train.json',
+                 filter_cfg=dict(filter_empty_gt=True), **dataset))
+val_dataloader = dict(
+    batch_size=16, num_workers=0, persistent_workers=False,
+    dataset=dict(_delete_=True, ann_file='val.json', test_mode=True,
+                 **dataset))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'val.json')
+test_evaluator = val_evaluator
+
+max_epochs = 12
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=100),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs,
+         milestones=[8, 11], gamma=0.1)
+]
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+auto_scale_lr = dict(base_batch_size=16)

@@ -1,0 +1,10 @@
+_base_ = './retinanet_r18_fpn_digits.py'
+custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+
+# SSSD: the baseline wrapped, lambda stepping with the LR. The student is
+# detached inside the distillation loss for the first 2 of 12 epochs (LGD's
+# 30k of 180k iterations, scaled).
+model = dict(
+    _delete_=True, type='SSSDDistiller', detector=_base_.model,
+    distill_warmup=2, by_epoch=True)
+custom_hooks = [dict(type='AdaptiveDistillCoefHook')]

@@ -1,0 +1,165 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""A deterministic COCO-format detection dataset of handwritten digits.
+
+The digits are the 1797 real 8x8 handwritten digits that ship inside
+scikit-learn (``sklearn.datasets.load_digits``, no download). Each image
+holds several of them at varied scale (small to large COCO objects), position
+and contrast, some overlapping, on a cluttered background (smooth colour
+noise, strokes and digit-like fragments). Train and val use disjoint source
+digits. A fixed seed gives byte-identical files.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict
+
+import cv2
+import numpy as np
+
+CLASSES = tuple(str(i) for i in range(10))
+
+
+def _load_digits():
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError(
+            'the digits dataset needs scikit-learn (an optional dependency '
+            'of the demo): pip install scikit-learn') from e
+    digits = load_digits()
+    return digits.images.astype(np.float32) / 16.0, digits.target
+
+
+def _background(rng: np.random.RandomState, size: int, sources: np.ndarray):
+    """Smooth colour noise, random strokes and digit fragments."""
+    coarse = rng.uniform(0, 1, (4, 4, 3)).astype(np.float32)
+    img = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
+    img = np.clip(img * rng.uniform(0.2, 0.6) + rng.uniform(0, 0.3), 0, 1)
+    img += rng.normal(0, 0.04, img.shape).astype(np.float32)
+    for _ in range(rng.randint(2, 7)):  # strokes
+        p1 = tuple(int(v) for v in rng.randint(0, size, 2))
+        p2 = tuple(int(v) for v in rng.randint(0, size, 2))
+        color = tuple(float(v) for v in rng.uniform(0, 1, 3))
+        cv2.line(img, p1, p2, color, int(rng.randint(1, 3)))
+    for _ in range(rng.randint(1, 4)):  # fragments: part of a digit
+        digit = sources[rng.randint(len(sources))]
+        y, x = rng.randint(0, 4, 2)
+        part = digit[y:y + 4, x:x + 4]
+        s = int(rng.randint(8, 24))
+        part = cv2.resize(part, (s, s), interpolation=cv2.INTER_LINEAR)
+        px, py = rng.randint(0, size - s, 2)
+        color = rng.uniform(0, 1, 3).astype(np.float32)
+        region = img[py:py + s, px:px + s]
+        alpha = part[..., None] * 0.6
+        img[py:py + s, px:px + s] = region * (1 - alpha) + color * alpha
+    return img
+
+
+def _iou(box, boxes):
+    if not len(boxes):
+        return np.zeros(0)
+    boxes = np.asarray(boxes, dtype=np.float32)
+    lt = np.maximum(box[:2], boxes[:, :2])
+    rb = np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return inter / (area(box) + area(boxes) - inter)
+
+
+def _make_split(rng, sources, labels, num_images, size, min_digits,
+                max_digits, min_scale, max_scale, img_dir, prefix):
+    images, annotations = [], []
+    for img_id in range(1, num_images + 1):
+        img = _background(rng, size, sources)
+        boxes = []
+        for _ in range(rng.randint(min_digits, max_digits + 1)):
+            # log-uniform scale: as many small as large digits
+            s = int(round(np.exp(rng.uniform(np.log(min_scale),
+                                              np.log(max_scale)))))
+            idx = rng.randint(len(sources))
+            glyph = cv2.resize(sources[idx], (s, s),
+                               interpolation=cv2.INTER_LINEAR)
+            ys, xs = np.nonzero(glyph > 0.2)
+            if not len(xs):
+                continue
+            for _ in range(10):  # a position with at most a little overlap
+                x0, y0 = rng.randint(0, size - s + 1, 2)
+                box = np.array([x0 + xs.min(), y0 + ys.min(),
+                                x0 + xs.max() + 1, y0 + ys.max() + 1],
+                               dtype=np.float32)
+                if not (_iou(box, boxes) > 0.3).any():
+                    break
+            else:
+                continue
+            contrast = rng.uniform(0.45, 1.0)
+            color = rng.uniform(0, 1, 3).astype(np.float32)
+            bg_mean = img[y0:y0 + s, x0:x0 + s].mean(axis=(0, 1))
+            # keep the digit visible against the local background
+            color = np.where(np.abs(color - bg_mean) < 0.3, 1 - bg_mean,
+                             color)
+            alpha = np.clip(glyph, 0, 1)[..., None] * contrast
+            region = img[y0:y0 + s, x0:x0 + s]
+            img[y0:y0 + s, x0:x0 + s] = region * (1 - alpha) + color * alpha
+            boxes.append(box)
+            x1, y1, x2, y2 = (float(v) for v in box)
+            annotations.append(
+                dict(id=len(annotations) + 1, image_id=img_id,
+                     category_id=int(labels[idx]) + 1,
+                     bbox=[x1, y1, x2 - x1, y2 - y1],
+                     area=(x2 - x1) * (y2 - y1), iscrowd=0))
+        name = f'{prefix}_{img_id:05d}.png'
+        out = (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+        cv2.imwrite(osp.join(img_dir, name), out)
+        images.append(dict(id=img_id, file_name=name, height=size,
+                           width=size))
+    return images, annotations
+
+
+def generate_digits_coco(out_dir: str,
+                         num_train: int = 1000,
+                         num_val: int = 200,
+                         image_size: int = 96,
+                         min_digits: int = 2,
+                         max_digits: int = 6,
+                         min_scale: int = 10,
+                         max_scale: int = 64,
+                         seed: int = 0) -> Dict[str, str]:
+    """Write ``images/`` and ``train.json``/``val.json`` to ``out_dir``.
+
+    Args:
+        out_dir (str): Output folder.
+        num_train (int): Train images. Defaults to 1000.
+        num_val (int): Val images. Defaults to 200.
+        image_size (int): Square image side in pixels. Defaults to 96.
+        min_digits (int): Fewest digits per image. Defaults to 2.
+        max_digits (int): Most digits per image. Defaults to 6.
+        min_scale (int): Smallest digit side (the 8x8 glyph, resized).
+        max_scale (int): Largest digit side.
+        seed (int): Seed; the same seed writes the same bytes.
+
+    Returns:
+        dict: Paths of the ``train`` and ``val`` annotation files.
+    """
+    if not 0 < min_scale <= max_scale <= image_size:
+        raise ValueError(f'need 0 < min_scale <= max_scale <= image_size, '
+                         f'got {min_scale}, {max_scale}, {image_size}')
+    sources, labels = _load_digits()
+    # Disjoint source digits: val digits are never seen in training.
+    order = np.random.RandomState(seed).permutation(len(sources))
+    split = int(len(sources) * 0.8)
+    img_dir = osp.join(out_dir, 'images')
+    os.makedirs(img_dir, exist_ok=True)
+    categories = [dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)]
+    paths = {}
+    for offset, (name, num, idx) in enumerate(
+            [('train', num_train, order[:split]),
+             ('val', num_val, order[split:])]):
+        rng = np.random.RandomState(seed * 1000 + offset + 1)
+        images, annotations = _make_split(
+            rng, sources[idx], labels[idx], num, image_size, min_digits,
+            max_digits, min_scale, max_scale, img_dir, name)
+        paths[name] = osp.join(out_dir, f'{name}.json')
+        with open(paths[name], 'w') as f:
+            json.dump(dict(images=images, annotations=annotations,
+                           categories=categories), f, sort_keys=True)
+    return paths

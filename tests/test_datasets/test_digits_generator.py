@@ -1,0 +1,82 @@
+"""The embedded handwritten-digits dataset: deterministic, valid COCO."""
+import filecmp
+import os
+
+import numpy as np
+import pytest
+from mmdet.registry import DATASETS
+from mmdet.utils import register_all_modules
+from pycocotools.coco import COCO
+
+from mmdet_sssd.datasets import DIGITS_CLASSES, generate_digits_coco
+
+pytest.importorskip('sklearn')
+register_all_modules()
+
+
+def generate(root, seed=0):
+    return generate_digits_coco(str(root), num_train=12, num_val=6,
+                                image_size=96, seed=seed)
+
+
+def same_tree(a, b):
+    cmp = filecmp.dircmp(a, b)
+    if cmp.left_only or cmp.right_only:
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files,
+                                           shallow=False)
+    return not mismatch and not errors and all(
+        same_tree(os.path.join(a, d), os.path.join(b, d))
+        for d in cmp.common_dirs)
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    generate(tmp_path / 'a')
+    generate(tmp_path / 'b')
+    generate(tmp_path / 'c', seed=1)
+    assert same_tree(tmp_path / 'a', tmp_path / 'b')
+    assert not filecmp.cmp(tmp_path / 'a' / 'train.json',
+                           tmp_path / 'c' / 'train.json', shallow=False)
+
+
+def test_valid_coco(tmp_path):
+    paths = generate(tmp_path)
+    for split, num in (('train', 12), ('val', 6)):
+        coco = COCO(paths[split])
+        assert len(coco.getImgIds()) == num
+        assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == \
+            list(DIGITS_CLASSES)
+        anns = coco.loadAnns(coco.getAnnIds())
+        assert len(anns) >= 2 * num  # at least two digits per image
+        for ann in anns:
+            img = coco.imgs[ann['image_id']]
+            x, y, w, h = ann['bbox']
+            assert w > 0 and h > 0 and x >= 0 and y >= 0
+            assert x + w <= img['width'] and y + h <= img['height']
+            assert 1 <= ann['category_id'] <= 10
+            assert ann['area'] == pytest.approx(w * h)
+        sides = np.array([max(a['bbox'][2:]) for a in anns])
+        assert sides.min() < 16 and sides.max() > 32  # varied scale
+        for img in coco.imgs.values():
+            assert os.path.isfile(tmp_path / 'images' / img['file_name'])
+
+
+def test_read_by_mmdet_coco_dataset(tmp_path):
+    generate(tmp_path)
+    dataset = DATASETS.build(dict(
+        type='CocoDataset', data_root=str(tmp_path), ann_file='val.json',
+        data_prefix=dict(img='images/'),
+        metainfo=dict(classes=DIGITS_CLASSES),
+        pipeline=[dict(type='LoadImageFromFile'),
+                  dict(type='LoadAnnotations', with_bbox=True),
+                  dict(type='PackDetInputs')]))
+    assert len(dataset) == 6
+    sample = dataset[0]['data_samples']
+    assert sample.gt_instances.bboxes.shape[0] >= 2
+    assert sample.gt_instances.labels.max() < 10
+
+
+def test_bad_scales_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match='max_scale'):
+        generate_digits_coco(str(tmp_path), 1, 1, image_size=32,
+                             max_scale=64)

@@ -1,0 +1,80 @@
+"""The main job's smoke mode end to end, compare_zoo and vis_teacher."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+pytest.importorskip('sklearn')
+pytest.importorskip('matplotlib')
+
+
+def run(args, cwd=ROOT):
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc.stdout
+
+
+def test_smoke_job_writes_table_and_figures(tmp_path):
+    work_dir = tmp_path / 'job'
+    out = run(['tools/digits_benchmark.py', '--smoke', '--methods',
+               'baseline,sssd', '--work-dir', str(work_dir), '--data-root',
+               str(tmp_path / 'data')])
+    assert '| method | AP | AP50 | AP75 | APs | APm | APl |' in out
+    assert '| baseline |' in out and '| sssd |' in out
+    for name in ('results.md', 'results.json', 'curves.png', 'teacher.png'):
+        assert (work_dir / name).stat().st_size > 0, name
+    results = json.loads((work_dir / 'results.json').read_text())
+    sssd = results['sssd'][0]
+    assert set(sssd['final']) == {'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'}
+    # lambda was logged every logged iteration, with the LR
+    assert all(coef is not None for _, coef, _ in sssd['schedule'])
+    assert all(coef is None for _, coef, _ in results['baseline'][0]['schedule'])
+
+    # vis_teacher on the checkpoint the job wrote, another val image
+    data = tmp_path / 'data'
+    image = json.loads((data / 'val.json').read_text())['images'][1]
+    out_png = tmp_path / 'vis.png'
+    run(['tools/vis_teacher.py',
+         'configs/digits/sssd_retinanet_r18_fpn_digits.py',
+         str(work_dir / 'sssd_seed0' / 'epoch_1.pth'),
+         str(data / 'images' / image['file_name']), '--ann-file',
+         str(data / 'val.json'), '--out', str(out_png)])
+    assert out_png.stat().st_size > 0
+
+
+def write_run(root, config, ap):
+    os.makedirs(root / '20260101_000000' / 'vis_data')
+    (root / f'{config}.py').write_text('model = dict()\n')
+    (root / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        json.dumps({'loss': 1.0, 'iter': 1}) + '\n' +
+        json.dumps({'coco/bbox_mAP': ap, 'step': 12}) + '\n')
+
+
+def test_compare_zoo_on_fixtures(tmp_path):
+    write_run(tmp_path / 'a', 'sssd_retinanet_r50_fpn_1x_coco', 0.381)
+    write_run(tmp_path / 'b', 'lgd_faster-rcnn_r50_fpn_2x_coco', 0.392)
+    write_run(tmp_path / 'c', 'my_own_config', 0.2)
+    # a results JSON of tools/test.py inside a work dir
+    os.makedirs(tmp_path / 'd' / '20260102_000000')
+    (tmp_path / 'd' / 'sssd_fcos_r101-caffe_fpn_gn-head_1x_coco.py'
+     ).write_text('')
+    test_json = tmp_path / 'd' / '20260102_000000' / '20260102_000000.json'
+    test_json.write_text(json.dumps({'coco/bbox_mAP': 0.40}))
+    out = run(['tools/compare_zoo.py', str(tmp_path / 'a'),
+               str(tmp_path / 'b'), str(tmp_path / 'c'), str(test_json)])
+    lines = {l.split(' | ')[1]: l for l in out.splitlines()[2:]}
+    # model zoo: RetinaNet R-50 1x 36.5, Faster R-CNN R-50 2x 38.4,
+    # FCOS R-101 caffe 1x 39.1
+    assert '| retinanet_r50_fpn_1x_coco | 36.5 | 38.1 | +1.6 |' in \
+        lines['sssd_retinanet_r50_fpn_1x_coco']
+    assert '| faster-rcnn_r50_fpn_2x_coco | 38.4 | 39.2 | +0.8 |' in \
+        lines['lgd_faster-rcnn_r50_fpn_2x_coco']
+    assert 'fcos_r101-caffe_fpn_gn-head-1x_coco | 39.1 | 40.0 | +0.9' in \
+        lines['sssd_fcos_r101-caffe_fpn_gn-head_1x_coco']
+    assert 'inherits no mmdet:: stock config' in lines['my_own_config']

@@ -91,7 +91,14 @@ def read_scalars(work_dir):
     with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
         records = [json.loads(line) for line in f]
     train = [r for r in records if 'lr' in r]
-    val = [r for r in records if 'coco/bbox_mAP' in r]
+    # One record per validation; CocoMetric logs no metrics when no box
+    # passed the score threshold: that is an AP of 0.
+    val = [r for r in records if 'lr' not in r and 'step' in r]
+    for r in val:
+        if 'coco/bbox_mAP' not in r:
+            print(f'[digits-benchmark] {work_dir}: no detections at '
+                  f'validation {r["step"]}: AP counted as 0', flush=True)
+            r.update({f'coco/{key}': 0.0 for _, key in METRICS})
     return train, val
 
 
@@ -200,6 +207,9 @@ def main():
                 options + [f'randomness.seed={seed}'] + args.cfg_options)
             train, val = read_scalars(run_dir)
             final = {name: val[-1][f'coco/{key}'] for name, key in METRICS}
+            # COCO gives -1 where a size has no objects
+            final = {k: max(v, 0.0) if v != -1 else -1.0
+                     for k, v in final.items()}
             results[method].append(dict(
                 seed=seed, final=final, train_s=seconds, peak_mb=peak_mb,
                 val_ap=[v['coco/bbox_mAP'] for v in val],
@@ -207,10 +217,10 @@ def main():
                           for r in train]))
             phase(f'{method}, seed {seed}: AP {100 * final["AP"]:.1f} '
                   f'in {seconds:.0f} s')
+            with open(osp.join(work_dir, 'results.json'), 'w') as f:
+                json.dump(results, f, indent=1)  # kept if a later run fails
 
     table = summarize(results, args.methods)
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(f'Digits benchmark ({size}: {num_train} train / {num_val} '
                 f'val images, {epochs} epochs, {args.seeds} seed(s))\n\n'

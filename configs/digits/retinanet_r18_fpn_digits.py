@@ -1,23 +1,28 @@
 # The embedded benchmark's baseline: a stock RetinaNet, shrunk to a
-# half-width ResNet-18 (random init) with a 4-level FPN from stride 4, on the
-# 96x96 handwritten-digits dataset (tools/make_digits_data.py, 10 classes).
+# quarter-width ResNet-18 (random init), a 4-level 32-channel FPN from
+# stride 4 and 3 anchors per location, on the 96x96 handwritten-digits
+# dataset (tools/make_digits_data.py, 10 classes): an epoch of 1000 images
+# takes about a minute on 2 CPU cores.
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 data_root = 'data/digits/'
 metainfo = dict(classes=tuple(str(i) for i in range(10)))
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),
-    backbone=dict(depth=18, base_channels=32, init_cfg=None),
+    backbone=dict(depth=18, base_channels=16, init_cfg=None),
     neck=dict(
-        in_channels=[32, 64, 128, 256], out_channels=64, start_level=0,
+        in_channels=[16, 32, 64, 128], out_channels=32, start_level=0,
         num_outs=4),
     bbox_head=dict(
-        num_classes=10, in_channels=64, feat_channels=64, stacked_convs=2,
-        anchor_generator=dict(strides=[4, 8, 16, 32])))
+        num_classes=10, in_channels=32, feat_channels=32, stacked_convs=2,
+        anchor_generator=dict(
+            octave_base_scale=4, scales_per_octave=1, ratios=[0.5, 1.0, 2.0],
+            strides=[4, 8, 16, 32])))
 
 pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(96, 96), keep_ratio=True),  # sets scale_factor
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor'))

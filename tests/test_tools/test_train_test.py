@@ -119,3 +119,29 @@ def test_tools_test_and_export_student(toy_dir):
     stock_map = [l for l in out.splitlines() if 'coco/bbox_mAP:' in l]
     strip = lambda line: line.split('coco/bbox_mAP:')[1].split('data_time')[0]
     assert strip(stock_map[0]) == strip(distilled_map[0])
+
+
+def test_dist_train_and_test_two_processes_on_cpu(toy_dir):
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = str(s.getsockname()[1])
+    work_dir = str(toy_dir / 'dist')
+    env = dict(os.environ, PORT=port, PYTHONWARNINGS='ignore',
+               OMP_NUM_THREADS='1')
+    gloo = ['--cfg-options', 'env_cfg.dist_cfg.backend=gloo']
+    proc = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
+         '--work-dir', work_dir] + gloo + ['train_cfg.max_epochs=1'],
+        cwd=str(toy_dir), env=env, capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    # 8 images, 2 processes x 2 images: 2 iterations per epoch
+    assert scalars(work_dir)[-1]['iter'] == 2
+    proc = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', 'dist_test.sh'), CONFIG,
+         osp.join(work_dir, 'epoch_1.pth'), '2', '--work-dir', work_dir] +
+        gloo, cwd=str(toy_dir), env=env, capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert 'coco/bbox_mAP:' in proc.stdout + proc.stderr

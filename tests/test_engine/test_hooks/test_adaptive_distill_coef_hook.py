@@ -46,15 +46,6 @@ class DistillCoefRecorderHook(Hook):
                  coef=model.distill_coef, lr=lr))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _single_thread():
-    """Tiny ops: thread hand-offs cost more than they save on a busy CPU."""
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
-
-
 @pytest.fixture(scope='module')
 def coco_root(tmp_path_factory):
     """Four 64x64 images with 1-3 boxes each, in COCO format."""

@@ -15,15 +15,6 @@ register_all_modules()
 LN2 = math.log(2.0)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _single_thread():
-    """Tiny ops: thread hand-offs cost more than they save on a busy CPU."""
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
-
-
 def naive_js(pred, target, axis='spatial', tau=1.0, eps=1e-8):
     """sqrt(JS + eps) from the textbook formula, in float64.
 

@@ -21,15 +21,6 @@ NUM_CLASSES = 5
 STRIDES = (8, 16, 32, 64, 128)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _single_thread():
-    """Tiny ops: thread hand-offs cost more than they save on a busy CPU."""
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
-
-
 def build_teacher(levels=3, seed=0, **kwargs):
     cfg = dict(
         type='LabelEncoderTeacher',

@@ -37,8 +37,9 @@ def zoo_box_ap() -> dict:
     table = {}
     for path in sorted(glob.glob(pattern)):
         with open(path) as f:
-            meta = yaml.safe_load(f) or {}
-        for model in meta.get('Models', []):
+            meta = yaml.safe_load(f)
+        models = meta.get('Models') or [] if isinstance(meta, dict) else []
+        for model in models:
             for result in model.get('Results') or []:
                 metrics = result.get('Metrics') or {}
                 if (result.get('Task') == 'Object Detection'

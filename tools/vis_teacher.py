@@ -9,7 +9,8 @@ teacher's map as the distillation loss sees them (after the adapter and the
 instance norm; channel-reduced by the L2 norm), and each location's share of
 the Jensen-Shannon divergence (summed over channels). The teacher needs the
 image's GT boxes: IMAGE must be in the annotation file (default: the
-config's val annotations).
+config's val annotations; with --ann-file, the config's image prefix is
+taken under the annotation file's folder).
 """
 import argparse
 import os.path as osp
@@ -70,7 +71,9 @@ def main():
 
     dataset_cfg = cfg.val_dataloader.dataset.copy()
     if args.ann_file:
+        # images are looked up under the annotation file's folder
         dataset_cfg.ann_file = osp.abspath(args.ann_file)
+        dataset_cfg.data_root = osp.dirname(dataset_cfg.ann_file)
     dataset = DATASETS.build(dataset_cfg)
     name = osp.basename(args.image)
     index = next((i for i in range(len(dataset))

@@ -129,19 +129,20 @@ def test_dist_train_and_test_two_processes_on_cpu(toy_dir):
     work_dir = str(toy_dir / 'dist')
     env = dict(os.environ, PORT=port, PYTHONWARNINGS='ignore',
                OMP_NUM_THREADS='1')
-    gloo = ['--cfg-options', 'env_cfg.dist_cfg.backend=gloo']
+    # No CUDA here: the tools fall back to DDP on the CPU with gloo.
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
-         '--work-dir', work_dir] + gloo + ['train_cfg.max_epochs=1'],
+         '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_epochs=1'],
         cwd=str(toy_dir), env=env, capture_output=True, text=True,
         timeout=600)
     assert proc.returncode == 0, proc.stderr[-5000:]
+    assert 'run on the CPU with gloo' in proc.stderr
     # 8 images, 2 processes x 2 images: 2 iterations per epoch
     assert scalars(work_dir)[-1]['iter'] == 2
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'dist_test.sh'), CONFIG,
-         osp.join(work_dir, 'epoch_1.pth'), '2', '--work-dir', work_dir] +
-        gloo, cwd=str(toy_dir), env=env, capture_output=True, text=True,
+         osp.join(work_dir, 'epoch_1.pth'), '2', '--work-dir', work_dir],
+        cwd=str(toy_dir), env=env, capture_output=True, text=True,
         timeout=600)
     assert proc.returncode == 0, proc.stderr[-5000:]
     assert 'coco/bbox_mAP:' in proc.stdout + proc.stderr

@@ -2,7 +2,7 @@
 # quarter-width ResNet-18 (random init), a 4-level 32-channel FPN from
 # stride 4 and 3 anchors per location, on the 96x96 handwritten-digits
 # dataset (tools/make_digits_data.py, 10 classes): an epoch of 1000 images
-# takes about a minute on 2 CPU cores.
+# takes about 20 s on 2 CPU cores.
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 data_root = 'data/digits/'
@@ -30,8 +30,10 @@ pipeline = [
 dataset = dict(
     type='CocoDataset', data_root=data_root, metainfo=metainfo,
     data_prefix=dict(img='images/'), pipeline=pipeline)
+# Small batches: from scratch, the number of updates matters more than the
+# batch size (batch 16 reached 1.6 AP in 12 epochs, batch 4 3.1 AP).
 train_dataloader = dict(
-    batch_size=16, num_workers=0, persistent_workers=False,
+    batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, ann_file='train.json',
                  filter_cfg=dict(filter_empty_gt=True), **dataset))
 val_dataloader = dict(
@@ -50,8 +52,8 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs,
          milestones=[8, 11], gamma=0.1)
 ]
-optim_wrapper = dict(optimizer=dict(lr=0.02))
+optim_wrapper = dict(optimizer=dict(lr=0.01))
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=16)
+auto_scale_lr = dict(base_batch_size=4)

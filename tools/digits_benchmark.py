@@ -116,7 +116,11 @@ def summarize(results, methods):
         runs = results[method]
         cells = []
         for name, _ in METRICS:
-            m, s = mean_std([100 * r['final'][name] for r in runs])
+            values = [r['final'][name] for r in runs]
+            if min(values) < 0:  # COCO's -1: no object of that size
+                cells.append('n/a')
+                continue
+            m, s = mean_std([100 * v for v in values])
             cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
                          f'{m:.1f}')
         t, _ = mean_std([r['train_s'] for r in runs])

@@ -19,7 +19,6 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
@@ -39,12 +38,9 @@ def parse_args():
 
 def js_per_location(student, teacher, axis, tau):
     """(C, H, W) maps -> (H, W) contribution to D_JS, summed over C."""
+    from mmdet_sssd.models.losses import js_terms
     dim = 1 if axis == 'spatial' else 0
-    s, t = student.flatten(1) / tau, teacher.flatten(1) / tau
-    log_p, log_q = F.log_softmax(s, dim), F.log_softmax(t, dim)
-    log_m = torch.logaddexp(log_p, log_q) - torch.log(torch.tensor(2.0))
-    terms = 0.5 * (log_p.exp() * (log_p - log_m) + log_q.exp() *
-                   (log_q - log_m))
+    terms = js_terms(student.flatten(1), teacher.flatten(1), dim, tau)
     return terms.sum(0).view(student.shape[1:])
 
 

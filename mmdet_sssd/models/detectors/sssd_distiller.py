@@ -1,7 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 import torch
 import torch.nn as nn

@@ -12,6 +12,20 @@ from torch import Tensor
 LOG2 = math.log(2.0)
 
 
+def js_terms(pred: Tensor, target: Tensor, dim: int,
+             tau: float = 1.0) -> Tensor:
+    """Pointwise terms of the Jensen-Shannon divergence between
+    ``softmax(pred / tau)`` and ``softmax(target / tau)`` along ``dim``;
+    their sum along ``dim`` is ``D_JS``. Same shape as the inputs, fp32."""
+    # fp32 even under AMP: the log-probabilities of large maps underflow.
+    log_p = F.log_softmax(pred.float() / tau, dim=dim)
+    log_q = F.log_softmax(target.float() / tau, dim=dim)
+    # log M = log((P + Q) / 2), stable for tiny probabilities.
+    log_m = torch.logaddexp(log_p, log_q) - LOG2
+    return 0.5 * (log_p.exp() * (log_p - log_m) + log_q.exp() *
+                  (log_q - log_m))
+
+
 @weighted_loss
 def js_distance(pred: Tensor,
                 target: Tensor,
@@ -33,19 +47,12 @@ def js_distance(pred: Tensor,
         Tensor: ``sqrt(D_JS + eps)``, in ``[0, sqrt(ln 2 + eps)]``; shape
         (N, C) for ``'spatial'``, (N, H, W) for ``'channel'``.
     """
-    # fp32 even under AMP: the log-probabilities of large maps underflow.
-    pred, target = pred.float() / tau, target.float() / tau
     if axis == 'spatial':
         pred, target, dim = pred.flatten(2), target.flatten(2), 2
     else:
         dim = 1
-    log_p = F.log_softmax(pred, dim=dim)
-    log_q = F.log_softmax(target, dim=dim)
-    # log M = log((P + Q) / 2), stable for tiny probabilities.
-    log_m = torch.logaddexp(log_p, log_q) - LOG2
-    kl_pm = (log_p.exp() * (log_p - log_m)).sum(dim)
-    kl_qm = (log_q.exp() * (log_q - log_m)).sum(dim)
-    js = (0.5 * (kl_pm + kl_qm)).clamp(min=0.0)  # rounding can go below 0
+    # rounding can take the sum slightly below 0
+    js = js_terms(pred, target, dim, tau).sum(dim).clamp(min=0.0)
     return torch.sqrt(js + eps)
 
 

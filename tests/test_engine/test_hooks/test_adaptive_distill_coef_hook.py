@@ -9,7 +9,6 @@ import math
 import cv2
 import numpy as np
 import pytest
-import torch
 from mmdet.registry import HOOKS
 from mmdet.utils import register_all_modules
 from mmengine.hooks import Hook

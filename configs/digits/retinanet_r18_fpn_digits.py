@@ -9,7 +9,10 @@ data_root = 'data/digits/'
 metainfo = dict(classes=tuple(str(i) for i in range(10)))
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),
-    backbone=dict(depth=18, base_channels=16, init_cfg=None),
+    # From scratch: train every stage and let BN track its statistics (the
+    # stock config freezes the stem and BN for ImageNet-pretrained weights).
+    backbone=dict(depth=18, base_channels=16, frozen_stages=-1,
+                  norm_eval=False, init_cfg=None),
     neck=dict(
         in_channels=[16, 32, 64, 128], out_channels=32, start_level=0,
         num_outs=4),

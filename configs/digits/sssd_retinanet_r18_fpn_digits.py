@@ -7,4 +7,8 @@ custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
 model = dict(
     _delete_=True, type='SSSDDistiller', detector=_base_.model,
     distill_warmup=2, by_epoch=True)
-custom_hooks = [dict(type='AdaptiveDistillCoefHook')]
+custom_hooks = [
+    dict(type='AdaptiveDistillCoefHook'),
+    dict(type='EpochSeedHook'),  # exact resume of the random streams
+    dict(type='TrainDataCheckHook')  # bad annotations: error or report
+]

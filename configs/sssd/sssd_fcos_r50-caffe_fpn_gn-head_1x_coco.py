@@ -10,5 +10,9 @@ model = dict(
     teacher=dict(type='LabelEncoderTeacher', use_context_box=False),
     distill_warmup=20000)
 # lambda x2 at each of the LR scheduler's milestones ('stepwise').
-custom_hooks = [dict(type='AdaptiveDistillCoefHook')]
+custom_hooks = [
+    dict(type='AdaptiveDistillCoefHook'),
+    dict(type='EpochSeedHook'),  # exact resume of the random streams
+    dict(type='TrainDataCheckHook')  # bad annotations: error or report
+]
 optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))

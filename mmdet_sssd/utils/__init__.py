@@ -1,8 +1,13 @@
-from .checkpoint import load_trusted_local, register_trusted_local_loader
+from .checkpoint import (AtomicLocalBackend, find_resumable_checkpoint,
+                         is_complete_checkpoint, load_trusted_local,
+                         register_atomic_local_backend,
+                         register_trusted_local_loader)
 from .export import student_config, student_state_dict
 from .mmdet_tools import run_mmdet_tool
 
 __all__ = [
-    'load_trusted_local', 'register_trusted_local_loader', 'run_mmdet_tool',
-    'student_config', 'student_state_dict'
+    'AtomicLocalBackend', 'find_resumable_checkpoint',
+    'is_complete_checkpoint', 'load_trusted_local',
+    'register_atomic_local_backend', 'register_trusted_local_loader',
+    'run_mmdet_tool', 'student_config', 'student_state_dict'
 ]

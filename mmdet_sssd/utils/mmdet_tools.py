@@ -2,7 +2,10 @@
 import os.path as osp
 import runpy
 import sys
-from typing import List
+from typing import List, Optional
+
+import torch
+import torch.distributed as dist
 
 # Distributed training without CUDA: gloo, and DDP over CPU modules (which
 # takes no device_ids). Unused parameters are allowed, as during the
@@ -16,12 +19,44 @@ CPU_DIST_OPTIONS = [
 ]
 
 
+def _cpu_sync_batch_norm(bn: torch.nn.SyncBatchNorm,
+                         x: torch.Tensor) -> torch.Tensor:
+    """``SyncBatchNorm.forward`` for CPU tensors (torch's needs a GPU): the
+    batch statistics are all-reduced over the processes with a
+    differentiable all-reduce, as torch's CUDA kernel does."""
+    if not (bn.training and dist.is_initialized()
+            and dist.get_world_size() > 1):
+        return _TORCH_SYNC_BN_FORWARD(bn, x)
+    c, dims = x.size(1), [0] + list(range(2, x.dim()))
+    count = x.new_full((1, ), x.numel() / c)
+    stats = torch.cat([x.sum(dims), (x * x).sum(dims), count])
+    stats = dist.nn.functional.all_reduce(stats)
+    n = stats[-1]
+    mean = stats[:c] / n
+    var = stats[c:2 * c] / n - mean * mean
+    if bn.track_running_stats:
+        with torch.no_grad():
+            bn.num_batches_tracked += 1
+            momentum = (1 / bn.num_batches_tracked.item()
+                        if bn.momentum is None else bn.momentum)
+            bn.running_mean.lerp_(mean, momentum)
+            bn.running_var.lerp_(var * n / (n - 1).clamp(min=1), momentum)
+    shape = (1, c) + (1, ) * (x.dim() - 2)
+    out = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + bn.eps)
+    if bn.affine:
+        out = out * bn.weight.view(shape) + bn.bias.view(shape)
+    return out
+
+
+_TORCH_SYNC_BN_FORWARD = torch.nn.SyncBatchNorm.forward
+
+
 def _cpu_distributed_fallback(argv: List[str]) -> List[str]:
     """mmengine's ``pytorch``/``slurm`` launchers call
-    ``torch.cuda.set_device`` and wrap the model for one GPU; on a machine
-    without CUDA they would fail. There, skip the device selection and run
-    DDP on the CPU with gloo (options the user gives still win)."""
-    import torch
+    ``torch.cuda.set_device`` and wrap the model for one GPU, and torch's
+    SyncBN needs a GPU; on a machine without CUDA they would fail. There,
+    skip the device selection, run DDP on the CPU with gloo (options the
+    user gives still win) and SyncBN with a CPU all-reduce."""
     if torch.cuda.is_available() or '--launcher' not in argv:
         return argv
     launcher = argv[argv.index('--launcher') + 1]
@@ -30,6 +65,10 @@ def _cpu_distributed_fallback(argv: List[str]) -> List[str]:
     print(f'[mmdet_sssd] no CUDA: distributed ({launcher}) run on the CPU '
           f'with gloo', file=sys.stderr)
     torch.cuda.set_device = lambda device: None
+    torch.nn.SyncBatchNorm.forward = _cpu_sync_batch_norm
+    # DDP refuses SyncBatchNorm in CPU modules; the forward above handles it.
+    torch.nn.parallel.DistributedDataParallel.\
+        _passing_sync_batchnorm_handle = lambda self, module: None
     argv = list(argv)
     if '--cfg-options' in argv:
         i = argv.index('--cfg-options') + 1
@@ -51,5 +90,68 @@ def run_mmdet_tool(name: str) -> None:
         raise FileNotFoundError(
             f'mmdet\'s {name} is not at {script}; install mmdet from its '
             f'wheel (pip install mmdet==3.3.0), which ships its tools')
-    sys.argv = [script] + _cpu_distributed_fallback(sys.argv[1:])
-    runpy.run_path(script, run_name='__main__')
+    argv = _cpu_distributed_fallback(sys.argv[1:])
+    if name == 'train.py':
+        argv = _checked_resume(argv)
+    sys.argv = [script] + argv
+    try:
+        runpy.run_path(script, run_name='__main__')
+    except ValueError as e:
+        if _raised_in(e, '_serialize_data'):
+            raise ValueError(
+                'a dataset has no samples (mmengine cannot serialize an empty '
+                'dataset): every image was filtered out or none was found. '
+                'Check ann_file, data_root/data_prefix and metainfo.classes, '
+                'or set filter_cfg.filter_empty_gt=False if every image is '
+                'meant to be background') from e
+        raise
+
+
+def _work_dir(argv: List[str]) -> Optional[str]:
+    """The work dir mmdet's train.py will use (--work-dir, then the
+    config's ``work_dir``, then ``./work_dirs/<config name>``)."""
+    if '--work-dir' in argv:
+        return argv[argv.index('--work-dir') + 1]
+    from mmengine.config import Config
+    config = next((a for a in argv if a.endswith('.py')), None)
+    if config is None:
+        return None
+    work_dir = Config.fromfile(config).get('work_dir')
+    return work_dir or osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+
+
+def _checked_resume(argv: List[str]) -> List[str]:
+    """``--resume`` without a path resumes from ``last_checkpoint``; if that
+    names a missing or incomplete file, name the newest complete checkpoint
+    explicitly instead (see :func:`find_resumable_checkpoint`)."""
+    from .checkpoint import find_resumable_checkpoint, is_complete_checkpoint
+    if '--resume' not in argv:
+        return argv
+    i = argv.index('--resume')
+    if i + 1 < len(argv) and not argv[i + 1].startswith('-'):
+        return argv  # an explicit checkpoint
+    work_dir = _work_dir(argv)
+    pointer = osp.join(work_dir or '', 'last_checkpoint')
+    if work_dir is None or not osp.isfile(pointer):
+        return argv
+    with open(pointer) as f:
+        named = f.read().strip()
+    if named and is_complete_checkpoint(named):
+        return argv
+    found = find_resumable_checkpoint(work_dir)
+    if found is None:
+        raise FileNotFoundError(
+            f'--resume: {pointer} names {named!r}, which is missing or '
+            f'incomplete, and {work_dir} holds no complete checkpoint; '
+            f'train without --resume to start over')
+    return argv[:i + 1] + [found] + argv[i + 1:]
+
+
+def _raised_in(error: BaseException, function: str) -> bool:
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == function:
+            return True
+        tb = tb.tb_next
+    return False

@@ -1,3 +1,5 @@
 from .adaptive_distill_coef_hook import AdaptiveDistillCoefHook
+from .epoch_seed_hook import EpochSeedHook
+from .train_data_check_hook import TrainDataCheckHook
 
-__all__ = ['AdaptiveDistillCoefHook']
+__all__ = ['AdaptiveDistillCoefHook', 'EpochSeedHook', 'TrainDataCheckHook']

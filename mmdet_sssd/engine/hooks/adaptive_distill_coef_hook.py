@@ -59,9 +59,9 @@ class AdaptiveDistillCoefHook(Hook):
         if rule not in self.RULES:
             raise ValueError(f'AdaptiveDistillCoefHook: rule must be one of '
                              f'{self.RULES}, got {rule!r}')
-        if base_coef < 0 or gamma <= 0 or max_coef < base_coef:
+        if base_coef < 0 or gamma < 0 or max_coef < base_coef:
             raise ValueError(
-                f'AdaptiveDistillCoefHook: need base_coef >= 0, gamma > 0 '
+                f'AdaptiveDistillCoefHook: need base_coef >= 0, gamma >= 0 '
                 f'and max_coef >= base_coef, got base_coef={base_coef}, '
                 f'gamma={gamma}, max_coef={max_coef}')
         if milestones is not None and list(milestones) != sorted(milestones):

@@ -74,6 +74,12 @@ class SSSDDistiller(BaseDetector):
             Defaults to 0.
         by_epoch (bool): Units of ``distill_warmup`` and ``backbone_freeze``.
             Defaults to False.
+        check_finite (bool): Check every batch before the forward pass
+            (finite boxes of positive size, labels in range) and the losses
+            after it; raise
+            with the iteration and the images instead of letting a NaN or
+            inf reach the weights. Costs one device sync per iteration.
+            Defaults to True.
         data_preprocessor (dict, optional): Defaults to the detector's.
         init_cfg (dict or list[dict], optional): Initialization config.
     """
@@ -90,6 +96,7 @@ class SSSDDistiller(BaseDetector):
                  distill_warmup: int = 0,
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
+                 check_finite: bool = True,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
@@ -141,6 +148,8 @@ class SSSDDistiller(BaseDetector):
         self.distill_warmup = distill_warmup
         self.backbone_freeze = backbone_freeze
         self.by_epoch = by_epoch
+        self.check_finite = check_finite
+        self.num_classes = num_classes
 
     @property
     def _name(self) -> str:
@@ -277,6 +286,8 @@ class SSSDDistiller(BaseDetector):
             dict[str, Tensor]: The student's keys unchanged (``loss_cls``...),
             the teacher's as ``teacher.<key>``, and ``loss_distill``.
         """
+        if self.check_finite:
+            self._check_targets(batch_data_samples)
         feats = self._student_feats(batch_inputs)
         losses = self.head_loss(feats, batch_data_samples)
         teacher_feats = self.teacher(feats, batch_data_samples)
@@ -301,7 +312,64 @@ class SSSDDistiller(BaseDetector):
                     self._normalize(student_map),
                     self._normalize(teacher_map.detach())))
         losses['loss_distill'] = self.distill_coef * torch.stack(distill).mean()
+        if self.check_finite:
+            self._check_losses(losses, feats, batch_data_samples)
         return losses
+
+    @staticmethod
+    def _where(batch_data_samples: SampleList) -> str:
+        hub = MessageHub.get_current_instance()
+        paths = [s.metainfo.get('img_path', s.metainfo.get('img_id'))
+                 for s in batch_data_samples]
+        return f'at iteration {hub.get_info("iter", 0) + 1}, images {paths}'
+
+    def _check_targets(self, batch_data_samples: SampleList) -> None:
+        """Non-finite boxes, boxes without area (the box coders take their
+        log) and out-of-range labels would corrupt the weights."""
+        for sample in batch_data_samples:
+            gt = sample.gt_instances
+            boxes = getattr(gt.bboxes, 'tensor', gt.bboxes)
+            labels = gt.labels
+            problem = None
+            if not bool(torch.isfinite(boxes).all()):
+                problem = f'non-finite boxes {boxes.tolist()}'
+            elif bool(((boxes[:, 2:] - boxes[:, :2]) <= 0).any()):
+                empty = ((boxes[:, 2:] - boxes[:, :2]) <= 0).any(1)
+                problem = (f'boxes of zero or negative width/height '
+                           f'{boxes[empty].tolist()}')
+            elif bool(((labels < 0) | (labels >= self.num_classes)).any()):
+                problem = (f'labels {labels.tolist()} outside '
+                           f'[0, {self.num_classes})')
+            if problem:
+                raise ValueError(
+                    f'SSSDDistiller: {problem} in '
+                    f'{sample.metainfo.get("img_path")} '
+                    f'{self._where(batch_data_samples)}. Fix or remove these '
+                    f'annotations (mmdet\'s CocoDataset skips boxes under 1 '
+                    f'pixel; TrainDataCheckHook lists the bad ones before '
+                    f'training)')
+
+    def _check_losses(self, losses: Dict[str, Tensor], feats: Tuple[Tensor],
+                      batch_data_samples: SampleList) -> None:
+        """Raise before the optimizer step if any loss is NaN or inf."""
+        values = {
+            k: torch.stack([x.sum() for x in v]).sum()
+            if isinstance(v, (list, tuple)) else v.sum()
+            for k, v in losses.items() if 'loss' in k
+        }
+        if bool(torch.isfinite(torch.stack(list(values.values()))).all()):
+            return
+        bad = [k for k, v in values.items() if not torch.isfinite(v)]
+        feats_ok = all(bool(torch.isfinite(f).all()) for f in feats)
+        state = ('finite' if feats_ok else
+                 'NOT finite (the weights or inputs already hold NaN/inf)')
+        raise FloatingPointError(
+            f'SSSDDistiller: non-finite losses {bad} '
+            f'{self._where(batch_data_samples)}; the weights were not '
+            f'updated with them. The student\'s FPN maps are {state}. '
+            f'Lower the learning rate, clip gradients '
+            f'(optim_wrapper.clip_grad) or check these images, then resume '
+            f'from the last checkpoint')
 
 
 @contextmanager

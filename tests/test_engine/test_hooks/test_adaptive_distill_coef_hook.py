@@ -365,7 +365,7 @@ def test_bad_rule_raises(tmp_path, coco_root, distiller_cfg):
 
 @pytest.mark.parametrize('kwargs', [
     dict(base_coef=-1.0),
-    dict(gamma=0.0),
+    dict(gamma=-1.0),
     dict(base_coef=5.0, max_coef=2.0),
     dict(milestones=[4, 2]),
 ])

@@ -1,18 +1,22 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
 from contextlib import contextmanager
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 from mmdet.models.detectors import (BaseDetector, SingleStageDetector,
                                     TwoStageDetector)
+from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub
 from torch import Tensor
+
+from .frozen_detector import FrozenDetector
 
 # Single-stage families whose `loss` is not `bbox_head.loss(feats)`.
 _UNSUPPORTED_SINGLE_STAGE = ('RPN', )
@@ -37,14 +41,30 @@ class SSSDDistiller(BaseDetector):
     SSSD is ``distill_loss=dict(type='JSDistanceLoss')`` (the default), LGD is
     ``distill_loss=dict(type='MSELoss')``; both keep the adapter and the
     instance norm. ``distill_coef`` is set every iteration by
-    :class:`AdaptiveDistillCoefHook`.
+    :class:`AdaptiveDistillCoefHook` and scales every distillation term.
+
+    Related methods, each one config change:
+
+    - ``distill_loss=dict(type='SSIMDistillLoss')``: structural feature loss.
+    - ``logit_distill_loss=dict(type='AdaptiveDistillLoss')``: ADL from the
+      head's classification logits on the teacher maps (detached) to those
+      on the student maps (``loss_distill_logits``); dense heads of
+      single-stage detectors with sigmoid classifiers.
+    - ``pretrained_teacher=dict(config=..., checkpoint=..., feat_loss=...,
+      logit_loss=...)``: a conventional frozen teacher detector
+      (:class:`FrozenDetector`), alone (``teacher=None``) or with the label
+      teacher. ``feat_loss`` (JS, SSIM, MSE...) between its FPN maps and the
+      student's after a 1x1 adapter to its width (``loss_pt_feat``),
+      ``logit_loss`` (ADL) between their classification logits
+      (``loss_pt_logits``; same anchors and classes needed).
 
     Args:
         detector (dict): The student, a stock single-stage
             (:class:`SingleStageDetector`) or two-stage
             (:class:`TwoStageDetector`) detector config with a multi-level
             neck.
-        teacher (dict): The implicit teacher. ``in_channels``,
+        teacher (dict, optional): The implicit teacher. None leaves it out
+            (with a ``pretrained_teacher``). ``in_channels``,
             ``num_levels`` and ``num_classes`` are taken from the detector
             when left out (and checked when given); ``detach_appearance``
             defaults to True for two-stage detectors, as in LGD.
@@ -74,6 +94,12 @@ class SSSDDistiller(BaseDetector):
             Defaults to 0.
         by_epoch (bool): Units of ``distill_warmup`` and ``backbone_freeze``.
             Defaults to False.
+        logit_distill_loss (dict, optional): Loss between the head's
+            classification logits on the student and on the teacher maps.
+            Defaults to None.
+        pretrained_teacher (dict, optional): ``config`` (file, ``mmdet::``
+            name or model dict), ``checkpoint``, and ``feat_loss`` and/or
+            ``logit_loss`` (dicts or None). Defaults to None.
         check_finite (bool): Check every batch before the forward pass
             (finite boxes of positive size, labels in range) and the losses
             after it; raise
@@ -86,7 +112,7 @@ class SSSDDistiller(BaseDetector):
 
     def __init__(self,
                  detector: ConfigType,
-                 teacher: ConfigType = dict(type='LabelEncoderTeacher'),
+                 teacher: OptConfigType = dict(type='LabelEncoderTeacher'),
                  distill_loss: ConfigType = dict(type='JSDistanceLoss'),
                  adapter: OptConfigType = dict(num_convs=3, kernel_size=1),
                  norm_feats: bool = True,
@@ -96,6 +122,8 @@ class SSSDDistiller(BaseDetector):
                  distill_warmup: int = 0,
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
+                 logit_distill_loss: OptConfigType = None,
+                 pretrained_teacher: OptConfigType = None,
                  check_finite: bool = True,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -107,21 +135,37 @@ class SSSDDistiller(BaseDetector):
         self.student = MODELS.build(detector)
         channels, num_levels, num_classes = self._check_student()
 
-        teacher = copy.deepcopy(teacher)
-        for key, value in [('in_channels', channels),
-                           ('num_levels', num_levels),
-                           ('num_classes', num_classes)]:
-            given = teacher.setdefault(key, value)
-            if given != value:
-                raise ValueError(
-                    f'SSSDDistiller: teacher.{key}={given} does not match '
-                    f'the detector {self._name} ({key}={value}); remove it '
-                    f'from the teacher config to use the detector\'s value')
-        teacher.setdefault('detach_appearance',
-                           isinstance(self.student, TwoStageDetector))
-        self.teacher = MODELS.build(teacher)
+        self.teacher = None
+        if teacher is not None:
+            teacher = copy.deepcopy(teacher)
+            for key, value in [('in_channels', channels),
+                               ('num_levels', num_levels),
+                               ('num_classes', num_classes)]:
+                given = teacher.setdefault(key, value)
+                if given != value:
+                    raise ValueError(
+                        f'SSSDDistiller: teacher.{key}={given} does not '
+                        f'match the detector {self._name} ({key}={value}); '
+                        f'remove it from the teacher config to use the '
+                        f'detector\'s value')
+            teacher.setdefault('detach_appearance',
+                               isinstance(self.student, TwoStageDetector))
+            self.teacher = MODELS.build(teacher)
+        if logit_distill_loss is not None:
+            if self.teacher is None:
+                raise ValueError('SSSDDistiller: logit_distill_loss distils '
+                                 'the label teacher\'s logits; it needs a '
+                                 'teacher')
+            self._dense_head()
+        self.logit_distill_loss = (None if logit_distill_loss is None else
+                                   MODELS.build(logit_distill_loss))
+        self._build_pretrained(pretrained_teacher, channels, num_levels,
+                               num_classes)
+        if self.teacher is None and self.pretrained_teacher is None:
+            raise ValueError('SSSDDistiller: nothing to distil from; give a '
+                             'teacher, a pretrained_teacher or both')
 
-        if adapter is not None:
+        if adapter is not None and self.teacher is not None:
             adapter = dict(adapter)
             num_convs = adapter.pop('num_convs', 3)
             k = adapter.pop('kernel_size', 1)
@@ -140,7 +184,8 @@ class SSSDDistiller(BaseDetector):
             ])
         else:
             self.adapter = None
-        self.distill_loss = MODELS.build(distill_loss)
+        self.distill_loss = (MODELS.build(distill_loss)
+                             if self.teacher is not None else None)
         self.norm_feats = norm_feats
         self.teacher_loss_weight = teacher_loss_weight
         self.teacher_trains_head = teacher_trains_head
@@ -150,6 +195,68 @@ class SSSDDistiller(BaseDetector):
         self.by_epoch = by_epoch
         self.check_finite = check_finite
         self.num_classes = num_classes
+
+    def _build_pretrained(self, cfg: OptConfigType, channels: int,
+                          num_levels: int, num_classes: int) -> None:
+        self.pretrained_teacher = None
+        self.pt_adapter = self.pt_feat_loss = self.pt_logit_loss = None
+        if cfg is None:
+            return
+        cfg = dict(cfg)
+        known = {'config', 'checkpoint', 'feat_loss', 'logit_loss'}
+        if set(cfg) - known or 'config' not in cfg:
+            raise ValueError(
+                f'SSSDDistiller: pretrained_teacher takes {sorted(known)} '
+                f'(config required), got {sorted(cfg)}')
+        feat_loss = cfg.get('feat_loss', dict(type='JSDistanceLoss'))
+        logit_loss = cfg.get('logit_loss')
+        if feat_loss is None and logit_loss is None:
+            raise ValueError('SSSDDistiller: pretrained_teacher needs a '
+                             'feat_loss, a logit_loss or both')
+        teacher = FrozenDetector(cfg['config'], cfg.get('checkpoint'))
+        their_channels = teacher.neck.out_channels
+        their_levels = getattr(teacher.neck, 'num_outs', num_levels)
+        if feat_loss is not None:
+            if their_levels != num_levels:
+                raise ValueError(
+                    f'SSSDDistiller: the pretrained teacher has '
+                    f'{their_levels} FPN levels, the student {num_levels}; '
+                    f'feature distillation pairs them level by level')
+            # student -> teacher width (de Rijk et al.'s f, a 1x1 conv)
+            self.pt_adapter = ConvModule(channels, their_channels, 1,
+                                         act_cfg=None)
+            self.pt_feat_loss = MODELS.build(feat_loss)
+        if logit_loss is not None:
+            ours, theirs = self._dense_head(), teacher.head
+            mine = (num_classes, getattr(ours, 'num_base_priors', None),
+                    ours.prior_generator.strides)
+            other = (theirs.num_classes,
+                     getattr(theirs, 'num_base_priors', None),
+                     theirs.prior_generator.strides)
+            if mine != other:
+                raise ValueError(
+                    f'SSSDDistiller: logit distillation needs the same '
+                    f'classes, priors per location and strides in student '
+                    f'and teacher heads; got {mine} and {other}. Use '
+                    f'feat_loss only')
+            self.pt_logit_loss = MODELS.build(logit_loss)
+        teacher.load()  # after the checks: they name the config's problem
+        self.pretrained_teacher = teacher
+
+    def _dense_head(self) -> nn.Module:
+        """The student's dense head, if logits can be distilled from it."""
+        head = getattr(self.student, 'bbox_head', None)
+        if not isinstance(self.student, SingleStageDetector) or type(
+                head).loss is not BaseDenseHead.loss:
+            raise TypeError(
+                f'SSSDDistiller: logit distillation needs a single-stage '
+                f'detector whose dense head computes its loss from its '
+                f'outputs (BaseDenseHead.loss); {self._name} is not one')
+        if not getattr(head, 'use_sigmoid_cls', False):
+            raise TypeError(
+                f'SSSDDistiller: logit distillation needs a sigmoid '
+                f'classifier; the head of {self._name} uses softmax')
+        return head
 
     @property
     def _name(self) -> str:
@@ -278,43 +385,89 @@ class SSSDDistiller(BaseDetector):
                                    correction=0)
         return (feat - mean) * torch.rsqrt(var + 1e-5)
 
+    def _dense_loss(self, feats: Tuple[Tensor],
+                    batch_data_samples: SampleList
+                    ) -> Tuple[Dict[str, Tensor], List[Tensor]]:
+        """``BaseDenseHead.loss`` in two steps, to keep the classification
+        logits (one (N, A * K, H, W) tensor per level)."""
+        head = self.student.bbox_head
+        outs = head(feats)
+        gt, gt_ignore, metas = unpack_gt_instances(batch_data_samples)
+        return head.loss_by_feat(*outs, gt, metas, gt_ignore), outs[0]
+
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Student, teacher and distillation losses.
 
         Returns:
             dict[str, Tensor]: The student's keys unchanged (``loss_cls``...),
-            the teacher's as ``teacher.<key>``, and ``loss_distill``.
+            the label teacher's as ``teacher.<key>``, and the distillation
+            terms ``loss_distill``, ``loss_distill_logits``, ``loss_pt_feat``
+            and ``loss_pt_logits`` of the parts in use.
         """
         if self.check_finite:
             self._check_targets(batch_data_samples)
         feats = self._student_feats(batch_inputs)
-        losses = self.head_loss(feats, batch_data_samples)
-        teacher_feats = self.teacher(feats, batch_data_samples)
-        if self.teacher_loss_weight > 0:
-            with _no_weight_grad(self._heads(), not self.teacher_trains_head):
-                teacher_losses = self.head_loss(teacher_feats,
-                                                batch_data_samples)
-            for key, value in teacher_losses.items():
-                if 'loss' in key:
-                    value = _scale(value, self.teacher_loss_weight)
-                losses[f'teacher.{key}'] = value
-
+        pt_logit = self.pt_logit_loss is not None
+        with_logits = self.logit_distill_loss is not None or pt_logit
+        if with_logits:
+            losses, logits = self._dense_loss(feats, batch_data_samples)
+        else:
+            losses = self.head_loss(feats, batch_data_samples)
         warmup = self._in_phase(self.distill_warmup)
-        distill = []
-        for student_map, teacher_map in zip(feats, teacher_feats):
-            if warmup:
-                student_map = student_map.detach()
-            if self.adapter is not None:
-                student_map = self.adapter(student_map)
-            distill.append(
-                self.distill_loss(
-                    self._normalize(student_map),
-                    self._normalize(teacher_map.detach())))
-        losses['loss_distill'] = self.distill_coef * torch.stack(distill).mean()
+        # the student side of the feature losses
+        student_feats = [f.detach() if warmup else f for f in feats]
+        coef = self.distill_coef
+
+        if self.teacher is not None:
+            teacher_feats = self.teacher(feats, batch_data_samples)
+            teacher_losses, teacher_logits = {}, None
+            with _no_weight_grad(self._heads(), not self.teacher_trains_head):
+                if self.logit_distill_loss is not None:
+                    teacher_losses, teacher_logits = self._dense_loss(
+                        teacher_feats, batch_data_samples)
+                elif self.teacher_loss_weight > 0:
+                    teacher_losses = self.head_loss(teacher_feats,
+                                                    batch_data_samples)
+            if self.teacher_loss_weight > 0:
+                for key, value in teacher_losses.items():
+                    if 'loss' in key:
+                        value = _scale(value, self.teacher_loss_weight)
+                    losses[f'teacher.{key}'] = value
+            losses['loss_distill'] = coef * self._feature_loss(
+                self.distill_loss, self.adapter, student_feats,
+                teacher_feats)
+            if teacher_logits is not None:
+                losses['loss_distill_logits'] = coef * self.logit_distill_loss(
+                    _flat(logits), _flat(teacher_logits))
+
+        if self.pretrained_teacher is not None:
+            pt_feats, pt_logits = self.pretrained_teacher(
+                batch_inputs, self.data_preprocessor, pt_logit)
+            if self.pt_feat_loss is not None:
+                losses['loss_pt_feat'] = coef * self._feature_loss(
+                    self.pt_feat_loss, self.pt_adapter, student_feats,
+                    pt_feats)
+            if pt_logit:
+                losses['loss_pt_logits'] = coef * self.pt_logit_loss(
+                    _flat(logits), _flat(pt_logits))
         if self.check_finite:
             self._check_losses(losses, feats, batch_data_samples)
         return losses
+
+    def _feature_loss(self, loss: nn.Module, adapter: Optional[nn.Module],
+                      student_feats: List[Tensor],
+                      teacher_feats: Tuple[Tensor]) -> Tensor:
+        """Mean over levels of ``loss(norm(adapter(S_p)), norm(sg(T_p)))``."""
+        values = []
+        for student_map, teacher_map in zip(student_feats, teacher_feats):
+            if adapter is not None:
+                student_map = adapter(student_map)
+            values.append(
+                loss(
+                    self._normalize(student_map),
+                    self._normalize(teacher_map.detach())))
+        return torch.stack(values).mean()
 
     @staticmethod
     def _where(batch_data_samples: SampleList) -> str:
@@ -385,6 +538,11 @@ def _no_weight_grad(modules: List[nn.Module], enabled: bool = True):
     finally:
         for p in params:
             p.requires_grad_(True)
+
+
+def _flat(logits: List[Tensor]) -> Tensor:
+    """Per-level (N, A * K, H, W) logits as one (N, L) tensor."""
+    return torch.cat([x.flatten(1) for x in logits], dim=1)
 
 
 def _scale(value: Union[Tensor, List[Tensor]],

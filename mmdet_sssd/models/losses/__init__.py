@@ -1,3 +1,8 @@
+from .adaptive_distill_loss import AdaptiveDistillLoss, adaptive_distill_terms
 from .js_distance_loss import JSDistanceLoss, js_distance, js_terms
+from .ssim_distill_loss import SSIMDistillLoss, ssim_distance
 
-__all__ = ['JSDistanceLoss', 'js_distance', 'js_terms']
+__all__ = [
+    'AdaptiveDistillLoss', 'JSDistanceLoss', 'SSIMDistillLoss',
+    'adaptive_distill_terms', 'js_distance', 'js_terms', 'ssim_distance'
+]

@@ -2,7 +2,8 @@
 """The embedded benchmark: baseline vs distilled students on handwritten digits.
 
     python tools/digits_benchmark.py [--methods baseline,sssd] [--seeds 1]
-                                     [--full] [--work-dir DIR] [--smoke]
+                                     [--full] [--jobs 1] [--work-dir DIR]
+                                     [--smoke]
 
 Generates the digits dataset if missing (tools/make_digits_data.py), trains
 each method of configs/digits/ with the same schedule, seed and data (one
@@ -31,6 +32,8 @@ CONFIGS = {
     'baseline': 'configs/digits/retinanet_r18_fpn_digits.py',
     'lgd': 'configs/digits/lgd_retinanet_r18_fpn_digits.py',
     'sssd': 'configs/digits/sssd_retinanet_r18_fpn_digits.py',
+    'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
+    'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
 }
 METRICS = [('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'),
            ('AP75', 'bbox_mAP_75'), ('APs', 'bbox_mAP_s'),
@@ -51,6 +54,10 @@ def parse_args():
                         help='4000 train images, 24 epochs')
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations on tiny data (CI)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='trainings run at once (each with cores/jobs '
+                        'threads, its log in <run>/train.log); times and '
+                        'memory are then per run under sharing')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
     parser.add_argument('--data-root', default=None,
                         help='defaults to data/digits[_full|_smoke]')
@@ -70,17 +77,38 @@ def phase(msg):
           flush=True)
 
 
-def run_training(config, work_dir, options):
-    """Runs tools/train.py; returns (wall seconds, peak RSS in MB)."""
+def start_training(config, work_dir, options, jobs):
+    """Starts tools/train.py; with several jobs its log goes to a file."""
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
            '--work-dir', work_dir, '--cfg-options'] + options
-    start = time.time()
-    proc = subprocess.Popen(cmd, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.exit(f'training failed ({proc.returncode}): {" ".join(cmd)}')
-    return time.time() - start, usage.ru_maxrss / 1024
+    if jobs == 1:
+        return subprocess.Popen(cmd, cwd=ROOT), cmd
+    os.makedirs(work_dir, exist_ok=True)
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    log = open(osp.join(work_dir, 'train.log'), 'w')
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT), cmd
+
+
+def run_all(tasks, jobs):
+    """Runs (key, config, work_dir, options) tasks, ``jobs`` at a time;
+    yields (key, wall seconds, peak RSS in MB) as each one ends."""
+    pending, running = list(tasks), {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            key, config, work_dir, options = pending.pop(0)
+            phase(f'training {key[0]}, seed {key[1]} -> {work_dir}')
+            proc, cmd = start_training(config, work_dir, options, jobs)
+            running[proc.pid] = (key, time.time(), cmd)
+        pid, status, usage = os.wait4(-1, 0)
+        if pid not in running:
+            continue
+        key, start, cmd = running.pop(pid)
+        if os.waitstatus_to_exitcode(status):
+            sys.exit(f'training failed ({os.waitstatus_to_exitcode(status)}):'
+                     f' {" ".join(cmd)}')
+        yield key, time.time() - start, usage.ru_maxrss / 1024
 
 
 def read_scalars(work_dir):
@@ -202,27 +230,28 @@ def main():
                     'default_hooks.logger.interval=1']
 
     results = {m: [] for m in args.methods}
-    for seed in range(args.seeds):
-        for method in args.methods:
-            run_dir = osp.join(work_dir, f'{method}_seed{seed}')
-            phase(f'training {method}, seed {seed} -> {run_dir}')
-            seconds, peak_mb = run_training(
-                CONFIGS[method], run_dir,
-                options + [f'randomness.seed={seed}'] + args.cfg_options)
-            train, val = read_scalars(run_dir)
-            final = {name: val[-1][f'coco/{key}'] for name, key in METRICS}
-            # COCO gives -1 where a size has no objects
-            final = {k: max(v, 0.0) if v != -1 else -1.0
-                     for k, v in final.items()}
-            results[method].append(dict(
-                seed=seed, final=final, train_s=seconds, peak_mb=peak_mb,
-                val_ap=[v['coco/bbox_mAP'] for v in val],
-                schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
-                          for r in train]))
-            phase(f'{method}, seed {seed}: AP {100 * final["AP"]:.1f} '
-                  f'in {seconds:.0f} s')
-            with open(osp.join(work_dir, 'results.json'), 'w') as f:
-                json.dump(results, f, indent=1)  # kept if a later run fails
+    tasks = [((method, seed), CONFIGS[method],
+              osp.join(work_dir, f'{method}_seed{seed}'),
+              options + [f'randomness.seed={seed}'] + args.cfg_options)
+             for seed in range(args.seeds) for method in args.methods]
+    for (method, seed), seconds, peak_mb in run_all(tasks, args.jobs):
+        run_dir = osp.join(work_dir, f'{method}_seed{seed}')
+        train, val = read_scalars(run_dir)
+        final = {name: val[-1][f'coco/{key}'] for name, key in METRICS}
+        # COCO gives -1 where a size has no objects
+        final = {k: max(v, 0.0) if v != -1 else -1.0
+                 for k, v in final.items()}
+        results[method].append(dict(
+            seed=seed, final=final, train_s=seconds, peak_mb=peak_mb,
+            val_ap=[v['coco/bbox_mAP'] for v in val],
+            schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
+                      for r in train]))
+        phase(f'{method}, seed {seed}: AP {100 * final["AP"]:.1f} '
+              f'in {seconds:.0f} s')
+        with open(osp.join(work_dir, 'results.json'), 'w') as f:
+            json.dump(results, f, indent=1)  # kept if a later run fails
+    for runs in results.values():
+        runs.sort(key=lambda r: r['seed'])
 
     table = summarize(results, args.methods)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:

@@ -1,7 +1,7 @@
 _base_ = '../sssd/sssd_retinanet_r50_fpn_1x_coco.py'
 
 # LGD: squared error instead of the JS distance, constant lambda.
-model = dict(distill_loss=dict(_delete_=True, type='MSELoss'))
+model = dict(distill_loss=dict(type='MSELoss'))
 custom_hooks = [
     dict(type='AdaptiveDistillCoefHook', rule='constant'),
     dict(type='EpochSeedHook'),

@@ -68,8 +68,10 @@ class SSSDDistiller(BaseDetector):
             ``num_levels`` and ``num_classes`` are taken from the detector
             when left out (and checked when given); ``detach_appearance``
             defaults to True for two-stage detectors, as in LGD.
-        distill_loss (dict): Feature loss between one level's student and
-            teacher maps (N, C, H, W). Defaults to ``JSDistanceLoss``.
+        distill_loss (dict, optional): Feature loss between one level's
+            student and teacher maps (N, C, H, W); None leaves it out (e.g.
+            with ``logit_distill_loss`` alone). Defaults to
+            ``JSDistanceLoss``.
         adapter (dict, optional): Student-side adapter shared across levels:
             ``num_convs`` convs (ReLU between) of ``kernel_size``. None
             disables it. LGD uses 3x3 kernels; the default 1x1 costs 9x less
@@ -113,7 +115,7 @@ class SSSDDistiller(BaseDetector):
     def __init__(self,
                  detector: ConfigType,
                  teacher: OptConfigType = dict(type='LabelEncoderTeacher'),
-                 distill_loss: ConfigType = dict(type='JSDistanceLoss'),
+                 distill_loss: OptConfigType = dict(type='JSDistanceLoss'),
                  adapter: OptConfigType = dict(num_convs=3, kernel_size=1),
                  norm_feats: bool = True,
                  teacher_loss_weight: float = 1.0,
@@ -165,7 +167,8 @@ class SSSDDistiller(BaseDetector):
             raise ValueError('SSSDDistiller: nothing to distil from; give a '
                              'teacher, a pretrained_teacher or both')
 
-        if adapter is not None and self.teacher is not None:
+        if adapter is not None and self.teacher is not None and (
+                distill_loss is not None):
             adapter = dict(adapter)
             num_convs = adapter.pop('num_convs', 3)
             k = adapter.pop('kernel_size', 1)
@@ -184,8 +187,9 @@ class SSSDDistiller(BaseDetector):
             ])
         else:
             self.adapter = None
-        self.distill_loss = (MODELS.build(distill_loss)
-                             if self.teacher is not None else None)
+        self.distill_loss = (MODELS.build(distill_loss) if self.teacher
+                             is not None and distill_loss is not None else
+                             None)
         self.norm_feats = norm_feats
         self.teacher_loss_weight = teacher_loss_weight
         self.teacher_trains_head = teacher_trains_head
@@ -434,9 +438,10 @@ class SSSDDistiller(BaseDetector):
                     if 'loss' in key:
                         value = _scale(value, self.teacher_loss_weight)
                     losses[f'teacher.{key}'] = value
-            losses['loss_distill'] = coef * self._feature_loss(
-                self.distill_loss, self.adapter, student_feats,
-                teacher_feats)
+            if self.distill_loss is not None:
+                losses['loss_distill'] = coef * self._feature_loss(
+                    self.distill_loss, self.adapter, student_feats,
+                    teacher_feats)
             if teacher_logits is not None:
                 losses['loss_distill_logits'] = coef * self.logit_distill_loss(
                     _flat(logits), _flat(teacher_logits))

@@ -1,0 +1,7 @@
+_base_ = './sssd_retinanet_r18_fpn_digits.py'
+
+# Adaptive Distillation Loss (Tang et al., 2019) on the classification
+# logits: from the head's outputs on the label teacher's maps (detached) to
+# those on the student's maps; no feature loss.
+model = dict(
+    distill_loss=None, logit_distill_loss=dict(type='AdaptiveDistillLoss'))

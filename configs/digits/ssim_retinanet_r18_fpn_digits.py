@@ -1,0 +1,7 @@
+_base_ = './sssd_retinanet_r18_fpn_digits.py'
+
+# The SSIM structural loss (de Rijk et al., 2022) instead of the JS distance,
+# inside the label-guided self-distillation. The paper sums over levels, the
+# distiller averages: loss_weight = 4 levels.
+model = dict(
+    distill_loss=dict(type='SSIMDistillLoss', loss_weight=4.0))

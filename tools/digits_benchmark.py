@@ -262,7 +262,7 @@ def main():
     distilled = [m for m in args.methods if m != 'baseline']
     if distilled:
         phase('what the teacher teaches: teacher.png')
-        method = distilled[-1]
+        method = 'sssd' if 'sssd' in distilled else distilled[-1]
         run_dir = osp.join(work_dir, f'{method}_seed0')
         ckpt = osp.join(run_dir, f'epoch_{epochs}.pth')
         with open(osp.join(data_root, 'val.json')) as f:

@@ -32,9 +32,21 @@ def student_config(cfg: Config) -> Config:
     cfg.model = cfg.model.detector
     cfg.pop('custom_imports', None)
     hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') != 'AdaptiveDistillCoefHook']
+             if not _is_plugin_hook(h.get('type'))]
     if hooks:
         cfg.custom_hooks = hooks
     else:
         cfg.pop('custom_hooks', None)
     return cfg
+
+
+def _is_plugin_hook(hook_type) -> bool:
+    """Whether a hook type is one of this plugin's (AdaptiveDistillCoefHook,
+    EpochSeedHook, TrainDataCheckHook...), which stock mmdet lacks."""
+    from mmdet.registry import HOOKS
+
+    import mmdet_sssd  # noqa: F401  (registers them)
+    if not isinstance(hook_type, str):
+        hook_type = getattr(hook_type, '__name__', '')
+    hook = HOOKS.get(hook_type)
+    return hook is not None and hook.__module__.startswith('mmdet_sssd.')

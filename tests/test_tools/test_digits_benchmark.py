@@ -23,10 +23,13 @@ def run(args, cwd=ROOT):
 def test_smoke_job_writes_table_and_figures(tmp_path):
     work_dir = tmp_path / 'job'
     out = run(['tools/digits_benchmark.py', '--smoke', '--methods',
-               'baseline,sssd', '--work-dir', str(work_dir), '--data-root',
-               str(tmp_path / 'data')])
+               'baseline,sssd,ssim,adl', '--jobs', '2', '--work-dir',
+               str(work_dir), '--data-root', str(tmp_path / 'data')])
     assert '| method | AP | AP50 | AP75 | APs | APm | APl |' in out
-    assert '| baseline |' in out and '| sssd |' in out
+    for method in ('baseline', 'sssd', 'ssim', 'adl'):
+        assert f'| {method} |' in out
+        # with --jobs, each run's log is a file
+        assert (work_dir / f'{method}_seed0' / 'train.log').stat().st_size
     for name in ('results.md', 'results.json', 'curves.png', 'teacher.png'):
         assert (work_dir / name).stat().st_size > 0, name
     results = json.loads((work_dir / 'results.json').read_text())
@@ -46,6 +49,24 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
          str(data / 'images' / image['file_name']), '--ann-file',
          str(data / 'val.json'), '--out', str(out_png)])
     assert out_png.stat().st_size > 0
+
+    # a pretrained teacher: the job's baseline teaches with ADL + JS
+    root = str(data) + '/'
+    run(['tools/train.py',
+         'configs/digits/adl-pretrained_retinanet_r18_fpn_digits.py',
+         '--work-dir', str(tmp_path / 'pretrained'), '--cfg-options',
+         'model.pretrained_teacher.checkpoint=' +
+         str(work_dir / 'baseline_seed0' / 'epoch_1.pth'),
+         f'train_dataloader.dataset.data_root={root}',
+         f'val_dataloader.dataset.data_root={root}',
+         f'val_evaluator.ann_file={root}val.json', 'train_cfg.max_epochs=1',
+         'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
+         'param_scheduler.1.end=1', 'param_scheduler.1.milestones=[1]',
+         'default_hooks.logger.interval=1'])
+    log = next((tmp_path / 'pretrained').glob('*/vis_data/scalars.json'))
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert any('loss_pt_logits' in r and 'loss_pt_feat' in r
+               for r in records)
 
 
 def write_run(root, config, ap):

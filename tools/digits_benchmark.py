@@ -232,7 +232,10 @@ def main():
     results = {m: [] for m in args.methods}
     tasks = [((method, seed), CONFIGS[method],
               osp.join(work_dir, f'{method}_seed{seed}'),
-              options + [f'randomness.seed={seed}'] + args.cfg_options)
+              # the same seed and data order for every method
+              options + [f'randomness.seed={seed}',
+                         f'train_dataloader.sampler.seed={seed}'] +
+              args.cfg_options)
              for seed in range(args.seeds) for method in args.methods]
     for (method, seed), seconds, peak_mb in run_all(tasks, args.jobs):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')

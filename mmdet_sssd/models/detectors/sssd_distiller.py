@@ -137,59 +137,64 @@ class SSSDDistiller(BaseDetector):
         self.student = MODELS.build(detector)
         channels, num_levels, num_classes = self._check_student()
 
-        self.teacher = None
-        if teacher is not None:
-            teacher = copy.deepcopy(teacher)
-            for key, value in [('in_channels', channels),
-                               ('num_levels', num_levels),
-                               ('num_classes', num_classes)]:
-                given = teacher.setdefault(key, value)
-                if given != value:
-                    raise ValueError(
-                        f'SSSDDistiller: teacher.{key}={given} does not '
-                        f'match the detector {self._name} ({key}={value}); '
-                        f'remove it from the teacher config to use the '
-                        f'detector\'s value')
-            teacher.setdefault('detach_appearance',
-                               isinstance(self.student, TwoStageDetector))
-            self.teacher = MODELS.build(teacher)
-        if logit_distill_loss is not None:
-            if self.teacher is None:
-                raise ValueError('SSSDDistiller: logit_distill_loss distils '
-                                 'the label teacher\'s logits; it needs a '
-                                 'teacher')
-            self._dense_head()
-        self.logit_distill_loss = (None if logit_distill_loss is None else
-                                   MODELS.build(logit_distill_loss))
-        self._build_pretrained(pretrained_teacher, channels, num_levels,
-                               num_classes)
-        if self.teacher is None and self.pretrained_teacher is None:
-            raise ValueError('SSSDDistiller: nothing to distil from; give a '
-                             'teacher, a pretrained_teacher or both')
+        # The extra modules are built without moving the global RNG, so the
+        # student's init_weights (the first child's) draws what the plain
+        # detector's would with the same seed: distilled and baseline runs
+        # start from the same weights.
+        with torch.random.fork_rng(devices=[]):
+            self.teacher = None
+            if teacher is not None:
+                teacher = copy.deepcopy(teacher)
+                for key, value in [('in_channels', channels),
+                                   ('num_levels', num_levels),
+                                   ('num_classes', num_classes)]:
+                    given = teacher.setdefault(key, value)
+                    if given != value:
+                        raise ValueError(
+                            f'SSSDDistiller: teacher.{key}={given} does not '
+                            f'match the detector {self._name} ({key}={value}); '
+                            f'remove it from the teacher config to use the '
+                            f'detector\'s value')
+                teacher.setdefault('detach_appearance',
+                                   isinstance(self.student, TwoStageDetector))
+                self.teacher = MODELS.build(teacher)
+            if logit_distill_loss is not None:
+                if self.teacher is None:
+                    raise ValueError('SSSDDistiller: logit_distill_loss distils '
+                                     'the label teacher\'s logits; it needs a '
+                                     'teacher')
+                self._dense_head()
+            self.logit_distill_loss = (None if logit_distill_loss is None else
+                                       MODELS.build(logit_distill_loss))
+            self._build_pretrained(pretrained_teacher, channels, num_levels,
+                                   num_classes)
+            if self.teacher is None and self.pretrained_teacher is None:
+                raise ValueError('SSSDDistiller: nothing to distil from; give a '
+                                 'teacher, a pretrained_teacher or both')
 
-        if adapter is not None and self.teacher is not None and (
-                distill_loss is not None):
-            adapter = dict(adapter)
-            num_convs = adapter.pop('num_convs', 3)
-            k = adapter.pop('kernel_size', 1)
-            if adapter:
-                raise ValueError(f'SSSDDistiller: unknown adapter options '
-                                 f'{sorted(adapter)}; use num_convs and '
-                                 f'kernel_size')
-            self.adapter = nn.Sequential(*[
-                ConvModule(
-                    channels,
-                    channels,
-                    k,
-                    padding=k // 2,
-                    act_cfg=dict(type='ReLU') if i < num_convs - 1 else None)
-                for i in range(num_convs)
-            ])
-        else:
-            self.adapter = None
-        self.distill_loss = (MODELS.build(distill_loss) if self.teacher
-                             is not None and distill_loss is not None else
-                             None)
+            if adapter is not None and self.teacher is not None and (
+                    distill_loss is not None):
+                adapter = dict(adapter)
+                num_convs = adapter.pop('num_convs', 3)
+                k = adapter.pop('kernel_size', 1)
+                if adapter:
+                    raise ValueError(f'SSSDDistiller: unknown adapter options '
+                                     f'{sorted(adapter)}; use num_convs and '
+                                     f'kernel_size')
+                self.adapter = nn.Sequential(*[
+                    ConvModule(
+                        channels,
+                        channels,
+                        k,
+                        padding=k // 2,
+                        act_cfg=dict(type='ReLU') if i < num_convs - 1 else None)
+                    for i in range(num_convs)
+                ])
+            else:
+                self.adapter = None
+            self.distill_loss = (MODELS.build(distill_loss) if self.teacher
+                                 is not None and distill_loss is not None else
+                                 None)
         self.norm_feats = norm_feats
         self.teacher_loss_weight = teacher_loss_weight
         self.teacher_trains_head = teacher_trains_head

@@ -244,3 +244,18 @@ def test_teacher_trains_head_option(name):
         assert any(g is not None and g.abs().sum() > 0
                    for g in grads(model.teacher))
         assert all(p.requires_grad for h in heads for p in h.parameters())
+
+
+def test_student_starts_from_the_plain_detectors_weights():
+    # Same seed, same initial weights as the stock detector: the extra
+    # modules are built without moving the global RNG.
+    cfg = tiny_detector_cfg(DETECTORS[0], num_classes=NUM_CLASSES)
+    torch.manual_seed(0)
+    plain = MODELS.build(copy.deepcopy(cfg))
+    plain.init_weights()
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='SSSDDistiller', detector=cfg))
+    model.init_weights()
+    theirs = model.student.state_dict()
+    for key, value in plain.state_dict().items():
+        assert torch.equal(value, theirs[key]), key

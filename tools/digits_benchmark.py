@@ -59,6 +59,10 @@ def parse_args():
                         'threads, its log in <run>/train.log); times and '
                         'memory are then per run under sharing')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
+    parser.add_argument('--skip-existing', action='store_true',
+                        help='reuse the runs results.json of the work dir '
+                        'already holds (their run dir must still exist), '
+                        'e.g. after an interruption')
     parser.add_argument('--data-root', default=None,
                         help='defaults to data/digits[_full|_smoke]')
     parser.add_argument('--cfg-options', nargs='+', default=[],
@@ -100,14 +104,19 @@ def run_all(tasks, jobs):
             key, config, work_dir, options = pending.pop(0)
             phase(f'training {key[0]}, seed {key[1]} -> {work_dir}')
             proc, cmd = start_training(config, work_dir, options, jobs)
-            running[proc.pid] = (key, time.time(), cmd)
-        pid, status, usage = os.wait4(-1, 0)
-        if pid not in running:
+            # keep the Popen: a collected one may be reaped by subprocess
+            running[proc.pid] = (key, time.time(), cmd, proc)
+        for pid in list(running):
+            pid, status, usage = os.wait4(pid, os.WNOHANG)
+            if pid:
+                break
+        else:
+            time.sleep(0.5)
             continue
-        key, start, cmd = running.pop(pid)
-        if os.waitstatus_to_exitcode(status):
-            sys.exit(f'training failed ({os.waitstatus_to_exitcode(status)}):'
-                     f' {" ".join(cmd)}')
+        key, start, cmd, _ = running.pop(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if code:
+            sys.exit(f'training failed ({code}): {" ".join(cmd)}')
         yield key, time.time() - start, usage.ru_maxrss / 1024
 
 
@@ -230,13 +239,27 @@ def main():
                     'default_hooks.logger.interval=1']
 
     results = {m: [] for m in args.methods}
+    done = {}
+    previous = osp.join(work_dir, 'results.json')
+    if args.skip_existing and osp.isfile(previous):
+        with open(previous) as f:
+            for method, runs in json.load(f).items():
+                for run in runs:
+                    if osp.isdir(osp.join(work_dir,
+                                          f'{method}_seed{run["seed"]}')):
+                        done[(method, run['seed'])] = run
+    for (method, seed), run in sorted(done.items()):
+        if method in results and seed < args.seeds:
+            phase(f'{method}, seed {seed}: reusing the finished run')
+            results[method].append(run)
     tasks = [((method, seed), CONFIGS[method],
               osp.join(work_dir, f'{method}_seed{seed}'),
               # the same seed and data order for every method
               options + [f'randomness.seed={seed}',
                          f'train_dataloader.sampler.seed={seed}'] +
               args.cfg_options)
-             for seed in range(args.seeds) for method in args.methods]
+             for seed in range(args.seeds) for method in args.methods
+             if (method, seed) not in done]
     for (method, seed), seconds, peak_mb in run_all(tasks, args.jobs):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')
         train, val = read_scalars(run_dir)

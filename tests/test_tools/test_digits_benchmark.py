@@ -39,6 +39,14 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     assert all(coef is not None for _, coef, _ in sssd['schedule'])
     assert all(coef is None for _, coef, _ in results['baseline'][0]['schedule'])
 
+    # an interrupted job goes on: finished runs are reused, not retrained
+    again = run(['tools/digits_benchmark.py', '--smoke', '--methods',
+                 'baseline,sssd', '--skip-existing', '--work-dir',
+                 str(work_dir), '--data-root', str(tmp_path / 'data')])
+    assert 'training ' not in again and 'reusing the finished run' in again
+    assert again.split('| baseline |')[1].split('\n')[0] == \
+        out.split('| baseline |')[1].split('\n')[0]
+
     # vis_teacher on the checkpoint the job wrote, another val image
     data = tmp_path / 'data'
     image = json.loads((data / 'val.json').read_text())['images'][1]

@@ -88,9 +88,9 @@ class SSSDDistiller(BaseDetector):
             Defaults to True.
         distill_coef (float): Initial lambda. Defaults to 1.0.
         distill_warmup (int): For this many iterations (epochs if
-            ``by_epoch``) the student maps are detached inside the
-            distillation loss, so only the adapter learns from it.
-            Defaults to 0.
+            ``by_epoch``) the student maps and logits are detached inside
+            the distillation losses, so only the adapters learn from them
+            while the label teacher learns to detect. Defaults to 0.
         backbone_freeze (int): For this many iterations (epochs if
             ``by_epoch``) the student's backbone gets no gradient.
             Defaults to 0.
@@ -424,8 +424,10 @@ class SSSDDistiller(BaseDetector):
         else:
             losses = self.head_loss(feats, batch_data_samples)
         warmup = self._in_phase(self.distill_warmup)
-        # the student side of the feature losses
+        # the student side of the distillation losses
         student_feats = [f.detach() if warmup else f for f in feats]
+        if with_logits and warmup:
+            logits = [x.detach() for x in logits]
         coef = self.distill_coef
 
         if self.teacher is not None:

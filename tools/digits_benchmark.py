@@ -60,8 +60,8 @@ def parse_args():
                         'memory are then per run under sharing')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
     parser.add_argument('--skip-existing', action='store_true',
-                        help='reuse the runs results.json of the work dir '
-                        'already holds (their run dir must still exist), '
+                        help='reuse finished runs of the work dir (a run dir '
+                        'with its run.json, or listed in results.json), '
                         'e.g. after an interruption')
     parser.add_argument('--data-root', default=None,
                         help='defaults to data/digits[_full|_smoke]')
@@ -248,6 +248,12 @@ def main():
                     if osp.isdir(osp.join(work_dir,
                                           f'{method}_seed{run["seed"]}')):
                         done[(method, run['seed'])] = run
+    for method in args.methods:
+        for seed in range(args.seeds):
+            record = osp.join(work_dir, f'{method}_seed{seed}', 'run.json')
+            if args.skip_existing and osp.isfile(record):
+                with open(record) as f:
+                    done[(method, seed)] = json.load(f)
     for (method, seed), run in sorted(done.items()):
         if method in results and seed < args.seeds:
             phase(f'{method}, seed {seed}: reusing the finished run')
@@ -272,6 +278,8 @@ def main():
             val_ap=[v['coco/bbox_mAP'] for v in val],
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train]))
+        with open(osp.join(run_dir, 'run.json'), 'w') as f:
+            json.dump(results[method][-1], f)
         phase(f'{method}, seed {seed}: AP {100 * final["AP"]:.1f} '
               f'in {seconds:.0f} s')
         with open(osp.join(work_dir, 'results.json'), 'w') as f:

@@ -286,6 +286,8 @@ def main():
             json.dump(results, f, indent=1)  # kept if a later run fails
     for runs in results.values():
         runs.sort(key=lambda r: r['seed'])
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
 
     table = summarize(results, args.methods)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:

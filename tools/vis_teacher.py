@@ -65,7 +65,10 @@ def main():
     model = MODELS.build(cfg.model).eval()
     load_checkpoint(model, args.checkpoint, map_location='cpu')
 
+    from mmdet_sssd.utils import load_gt_first
     dataset_cfg = cfg.val_dataloader.dataset.copy()
+    # the GT must be resized with the image (stock pipelines load it after)
+    dataset_cfg.pipeline = load_gt_first(dataset_cfg.pipeline)
     if args.ann_file:
         # images are looked up under the annotation file's folder
         dataset_cfg.ann_file = osp.abspath(args.ann_file)
@@ -80,9 +83,6 @@ def main():
                  f'its GT boxes: pass --ann-file with this image')
     data = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
     samples = data['data_samples']
-    if 'gt_instances' not in samples[0]:
-        sys.exit('the val pipeline does not load annotations '
-                 '(LoadAnnotations): the teacher needs them')
 
     with torch.no_grad():
         feats = model.student.extract_feat(data['inputs'])

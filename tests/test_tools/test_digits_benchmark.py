@@ -1,4 +1,5 @@
-"""The main job's smoke mode end to end, compare_zoo and vis_teacher."""
+"""The main job's smoke mode end to end, compare_zoo, vis_teacher and
+eval_teacher."""
 import json
 import os
 import os.path as osp
@@ -58,8 +59,18 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
          str(data / 'val.json'), '--out', str(out_png)])
     assert out_png.stat().st_size > 0
 
-    # a pretrained teacher: the job's baseline teaches with ADL + JS
+    # eval_teacher: the label teacher scored by CocoMetric on val
     root = str(data) + '/'
+    data_options = [f'test_dataloader.dataset.data_root={root}',
+                    f'test_evaluator.ann_file={root}val.json']
+    out = run(['tools/eval_teacher.py',
+               'configs/digits/sssd_retinanet_r18_fpn_digits.py',
+               str(work_dir / 'sssd_seed0' / 'epoch_1.pth'), '--work-dir',
+               str(tmp_path / 'eval_teacher'), '--cfg-options'] +
+              data_options)
+    assert 'label teacher: coco/bbox_mAP=' in out
+
+    # a pretrained teacher: the job's baseline teaches with ADL + JS
     run(['tools/train.py',
          'configs/digits/adl-pretrained_retinanet_r18_fpn_digits.py',
          '--work-dir', str(tmp_path / 'pretrained'), '--cfg-options',

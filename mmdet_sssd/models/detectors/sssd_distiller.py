@@ -108,6 +108,12 @@ class SSSDDistiller(BaseDetector):
             with the iteration and the images instead of letting a NaN or
             inf reach the weights. Costs one device sync per iteration.
             Defaults to True.
+        predict_with_teacher (bool): Diagnostic: ``predict`` runs the
+            student's head(s) on the label teacher's maps, so ``tools/test.py``
+            scores the teacher (``tools/eval_teacher.py`` sets it). Needs the
+            GT in every test sample, in input-image coordinates
+            (``LoadAnnotations`` before ``Resize``). Never for deployment.
+            Defaults to False.
         data_preprocessor (dict, optional): Defaults to the detector's.
         init_cfg (dict or list[dict], optional): Initialization config.
     """
@@ -127,6 +133,7 @@ class SSSDDistiller(BaseDetector):
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
                  check_finite: bool = True,
+                 predict_with_teacher: bool = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
@@ -204,6 +211,10 @@ class SSSDDistiller(BaseDetector):
         self.by_epoch = by_epoch
         self.check_finite = check_finite
         self.num_classes = num_classes
+        if predict_with_teacher and self.teacher is None:
+            raise ValueError('SSSDDistiller: predict_with_teacher scores the '
+                             'label teacher; it needs a teacher')
+        self.predict_with_teacher = predict_with_teacher
 
     def _build_pretrained(self, cfg: OptConfigType, channels: int,
                           num_levels: int, num_classes: int) -> None:
@@ -340,8 +351,35 @@ class SSSDDistiller(BaseDetector):
                 batch_inputs: Tensor,
                 batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
+        if self.predict_with_teacher:
+            return self._predict_teacher(batch_inputs, batch_data_samples,
+                                         rescale)
         return self.student.predict(batch_inputs, batch_data_samples,
                                     rescale)
+
+    def _predict_teacher(self, batch_inputs: Tensor,
+                         batch_data_samples: SampleList,
+                         rescale: bool) -> SampleList:
+        """The student's head(s) on the label teacher's maps."""
+        for sample in batch_data_samples:
+            if 'gt_instances' not in sample:
+                raise ValueError(
+                    f'SSSDDistiller: predict_with_teacher needs the GT of '
+                    f'each test image; {sample.get("img_path", "an image")} '
+                    f'has none. Add LoadAnnotations to the test pipeline, '
+                    f'before Resize')
+        student = self.student
+        feats = self.teacher(student.extract_feat(batch_inputs),
+                             batch_data_samples)
+        if isinstance(student, SingleStageDetector):
+            results = student.bbox_head.predict(
+                feats, batch_data_samples, rescale=rescale)
+        else:
+            proposals = student.rpn_head.predict(
+                feats, batch_data_samples, rescale=False)
+            results = student.roi_head.predict(
+                feats, proposals, batch_data_samples, rescale=rescale)
+        return student.add_pred_to_datasample(batch_data_samples, results)
 
     def _forward(self,
                  batch_inputs: Tensor,

@@ -104,6 +104,43 @@ def paint_boxes(values: Tensor, img_ids: Tensor, cells: Tensor,
     return painted.permute(0, 3, 1, 2).contiguous()
 
 
+def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
+                        num_imgs: int, feat_size: Tuple[int, int],
+                        input_size: Tuple[int, int]) -> Tensor:
+    """Paint each cell's position inside its box: ``u, v`` in about [-1, 1],
+    0 at the box centre; background 0, overlaps add up.
+
+    ``u = (x - cx) / (w / 2)`` is affine in the cell centre ``x``, so it is
+    ``x * a - b`` with ``a = 1 / (w/2)`` and ``b = cx / (w/2)`` painted by
+    :func:`paint_boxes`: the cost does not grow with the box area either.
+    Half-sizes are at least half a cell, so tiny boxes stay bounded.
+
+    Args:
+        boxes (Tensor): (T, 4) boxes ``x1, y1, x2, y2`` in input pixels.
+        img_ids (Tensor): (T, ) image index of each box.
+        cells (Tensor): (T, 4) cell ranges from :func:`boxes_to_cells`.
+        num_imgs (int): N.
+        feat_size (tuple[int]): (h, w).
+        input_size (tuple[int]): (H, W) of the padded batch input.
+
+    Returns:
+        Tensor: (N, 2, h, w) painted ``u, v``.
+    """
+    h, w = feat_size
+    scale = boxes.new_tensor([w / input_size[1], h / input_size[0]] * 2)
+    b = boxes * scale  # in cells
+    centre = (b[:, :2] + b[:, 2:]) / 2
+    half = ((b[:, 2:] - b[:, :2]) / 2).clamp(min=0.5)
+    coef = paint_boxes(
+        torch.cat([1 / half, centre / half], dim=1), img_ids, cells, num_imgs,
+        feat_size)  # (N, 4, h, w): a_x, a_y, b_x, b_y
+    xs = torch.arange(w, device=boxes.device, dtype=boxes.dtype) + 0.5
+    ys = torch.arange(h, device=boxes.device, dtype=boxes.dtype) + 0.5
+    u = coef[:, 0] * xs[None, None, :] - coef[:, 2]
+    v = coef[:, 1] * ys[None, :, None] - coef[:, 3]
+    return torch.stack([u, v], dim=1)
+
+
 @MODELS.register_module()
 class LabelEncoderTeacher(BaseModule):
     """The implicit label-guided teacher of LGD, used by SSSD.
@@ -120,7 +157,8 @@ class LabelEncoderTeacher(BaseModule):
     4. relation: multi-head attention, query = appearance, key = value =
        label embedding, objects attend only within their image;
     5. mapper: Linear, each object's vector painted on its box (overlaps
-       summed, background 0), ``Conv3x3 (+ context) - ReLU``, then
+       summed, background 0), optionally with 2 channels of the cell's
+       position inside the box, ``Conv3x3 (+ context) - ReLU``, then
        ``[Conv3x3-GN(1)-ReLU] x num_refine_convs, Conv3x3-GN(1)``.
 
     Args:
@@ -145,6 +183,12 @@ class LabelEncoderTeacher(BaseModule):
             Defaults to 64.
         num_refine_convs (int): ``Conv3x3-GN-ReLU`` blocks of the mapper.
             Defaults to 2.
+        box_position (bool): Also paints each cell's position inside its
+            box (:func:`paint_box_positions`) as 2 extra mapper input
+            channels. LGD's painted maps are constant inside a box, so a
+            head can only find the box centre (where the positive anchors
+            are) from the box edges, which its few convs do not see in a
+            large box. Not in LGD. Defaults to False.
         norm_cfg (dict): Norm of the appearance and mapper convs.
             Defaults to ``dict(type='GN', num_groups=1, affine=False)``.
         init_cfg (dict or list[dict], optional): Initialization config.
@@ -165,6 +209,7 @@ class LabelEncoderTeacher(BaseModule):
                  relation_residual: bool = True,
                  feat_channels: int = 64,
                  num_refine_convs: int = 2,
+                 box_position: bool = False,
                  norm_cfg: ConfigType = dict(
                      type='GN', num_groups=1, affine=False),
                  init_cfg: OptMultiConfig = None) -> None:
@@ -186,6 +231,7 @@ class LabelEncoderTeacher(BaseModule):
         self.use_context_box = use_context_box
         self.detach_appearance = detach_appearance
         self.relation_residual = relation_residual
+        self.box_position = box_position
 
         local_c, global_c = encoder_channels[0], encoder_channels[-1]
         self.local_encoder = _mlp([4 + num_classes, local_c])
@@ -201,7 +247,7 @@ class LabelEncoderTeacher(BaseModule):
             in_channels, num_heads, batch_first=True)
         self.mapper_fc = nn.Linear(in_channels, feat_channels)
         self.mapper_conv = ConvModule(
-            feat_channels, feat_channels, 3, padding=1, act_cfg=None)
+            feat_channels + 2 * box_position, feat_channels, 3, padding=1, act_cfg=None)
         self.refine = nn.Sequential(*[
             ConvModule(feat_channels, feat_channels, 3, padding=1,
                        norm_cfg=norm_cfg) for _ in range(num_refine_convs)
@@ -346,6 +392,11 @@ class LabelEncoderTeacher(BaseModule):
             painted = paint_boxes(mapped[objs, lvl], img_ids[objs],
                                   cells[lvl][objs], num_imgs,
                                   feat.shape[-2:])
+            if self.box_position:
+                position = paint_box_positions(
+                    boxes[objs], img_ids[objs], cells[lvl][objs], num_imgs,
+                    feat.shape[-2:], input_size)
+                painted = torch.cat([painted, position], dim=1)
             x = self.mapper_conv(painted)
             if self.use_context_box:
                 context = mapped.new_zeros(num_imgs, mapped.size(-1))

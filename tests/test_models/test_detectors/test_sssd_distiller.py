@@ -259,3 +259,59 @@ def test_student_starts_from_the_plain_detectors_weights():
     theirs = model.student.state_dict()
     for key, value in plain.state_dict().items():
         assert torch.equal(value, theirs[key]), key
+
+
+@pytest.mark.parametrize('name', [
+    'retinanet/retinanet_r50_fpn_1x_coco.py',
+    'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+])
+def test_predict_with_teacher(name):
+    """The diagnostic mode detects with the student's head(s) on the label
+    teacher's maps, which follow the GT; the default stays the student."""
+    model = build(name).eval()
+    data = batch(model, name, num_items=(3, 2), train=False)
+    with torch.no_grad():
+        student = model(**copy.deepcopy(data), mode='predict')
+        model.predict_with_teacher = True
+        ours = model(**copy.deepcopy(data), mode='predict')
+        samples = copy.deepcopy(data['data_samples'])
+        maps = model.teacher(model.student.extract_feat(data['inputs']),
+                             samples)
+        if 'retinanet' in name:
+            expected = model.student.bbox_head.predict(maps, samples,
+                                                       rescale=True)
+        else:
+            proposals = model.student.rpn_head.predict(
+                maps, samples, rescale=False)
+            expected = model.student.roi_head.predict(
+                maps, proposals, samples, rescale=True)
+        # other GT labels, other teacher maps, other detections
+        relabelled = copy.deepcopy(data)
+        for s in relabelled['data_samples']:
+            s.gt_instances.labels = (s.gt_instances.labels + 1) % NUM_CLASSES
+        other = model(**relabelled, mode='predict')
+    for a, b in zip(ours, expected):
+        assert torch.equal(a.pred_instances.bboxes, b.bboxes)
+        assert torch.equal(a.pred_instances.scores, b.scores)
+    assert not torch.equal(ours[0].pred_instances.scores,
+                           student[0].pred_instances.scores)
+    assert not torch.equal(ours[0].pred_instances.scores,
+                           other[0].pred_instances.scores)
+
+    for s in data['data_samples']:
+        del s.gt_instances
+    with pytest.raises(ValueError, match='LoadAnnotations'):
+        model(**data, mode='predict')
+
+
+def test_predict_with_teacher_needs_a_teacher(tmp_path):
+    name = 'retinanet/retinanet_r50_fpn_1x_coco.py'
+    detector = tiny_detector_cfg(name, num_classes=NUM_CLASSES)
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save({'state_dict': MODELS.build(detector).state_dict()}, ckpt)
+    with pytest.raises(ValueError, match='needs a teacher'):
+        MODELS.build(dict(
+            type='SSSDDistiller', detector=detector, teacher=None,
+            pretrained_teacher=dict(config=detector, checkpoint=ckpt,
+                                    feat_loss=dict(type='JSDistanceLoss')),
+            predict_with_teacher=True))

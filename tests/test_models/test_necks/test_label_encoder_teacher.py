@@ -12,7 +12,8 @@ from mmengine.structures import InstanceData
 
 import mmdet_sssd  # noqa: F401
 from mmdet_sssd.models.necks.label_encoder_teacher import (
-    LabelEncoderTeacher, box_mean_pool, boxes_to_cells, paint_boxes)
+    LabelEncoderTeacher, box_mean_pool, boxes_to_cells, paint_box_positions,
+    paint_boxes)
 
 register_all_modules()
 
@@ -254,6 +255,46 @@ def test_paint_boxes_vs_naive():
                                                    cells.tolist())):
         assert torch.allclose(vals.grad[t], up[i, :, y1:y2, x1:x2].sum(
             (1, 2)), atol=1e-4)
+
+
+def test_paint_box_positions_vs_naive():
+    # In input pixels on a (48, 64) input, stride 4: (12, 16) cells.
+    h, w, input_size = 12, 16, (48, 64)
+    boxes = torch.tensor([[8., 4., 40., 28.],  # 8 x 6 cells
+                          [50., 30., 63., 47.],  # other image
+                          [20., 20., 21., 21.],  # smaller than a cell
+                          [24., 12., 36., 20.]])  # overlaps the first
+    ids = torch.tensor([0, 1, 1, 0])
+    cells = boxes_to_cells(boxes, (h, w), input_size)
+    out = paint_box_positions(boxes, ids, cells, 2, (h, w), input_size)
+    ref = torch.zeros(2, 2, h, w)
+    for (x1, y1, x2, y2), i, (cx1, cy1, cx2, cy2) in zip(
+            (boxes / 4).tolist(), ids.tolist(), cells.tolist()):
+        half_w, half_h = max((x2 - x1) / 2, .5), max((y2 - y1) / 2, .5)
+        for y in range(cy1, cy2):
+            for x in range(cx1, cx2):
+                ref[i, 0, y, x] += (x + .5 - (x1 + x2) / 2) / half_w
+                ref[i, 1, y, x] += (y + .5 - (y1 + y2) / 2) / half_h
+    assert torch.allclose(out, ref, atol=1e-5)
+    # inside a lone box: symmetric around its centre, within (-1, 1)
+    u = out[0, 0, 1, 2:10]
+    assert torch.allclose(u, -u.flip(0)) and u.abs().max() < 1
+    # tiny box: half a cell at least, so bounded
+    assert out[1].abs().max() <= 2
+
+
+def test_box_position_option():
+    input_size = (75, 99)
+    plain = build_teacher(3)
+    with_pos = build_teacher(3, box_position=True)
+    assert plain.mapper_conv.conv.in_channels == 32
+    assert with_pos.mapper_conv.conv.in_channels == 34
+    samples = default_batch(input_size, num_objs=(3, 0))
+    feats = make_feats(2, input_size, 3, requires_grad=True)
+    outs = assert_finite_backward(with_pos, feats, samples)
+    assert [o.shape for o in outs] == [f.shape for f in feats]
+    # the position channels feed the mapper
+    assert with_pos.mapper_conv.conv.weight.grad[:, 32:].abs().sum() > 0
 
 
 # ---------------------------------------------------------------- module

@@ -33,7 +33,9 @@ class AdaptiveDistillCoefHook(Hook):
     Args:
         rule (str): ``'step'``, ``'inverse_lr'`` or ``'constant'``.
             Defaults to ``'step'``.
-        base_coef (float): lambda at the start. Defaults to 1.0.
+        base_coef (float, optional): lambda at the start. Defaults to None:
+            the distiller's ``distill_coef`` (``model.distill_coef``, 1.0
+            unless set), so setting either one works.
         milestones (Sequence[int], optional): Steps where lambda is
             multiplied by ``gamma`` (``'step'``). Defaults to the LR
             scheduler's.
@@ -50,7 +52,7 @@ class AdaptiveDistillCoefHook(Hook):
 
     def __init__(self,
                  rule: str = 'step',
-                 base_coef: float = 1.0,
+                 base_coef: Optional[float] = None,
                  milestones: Optional[Sequence[int]] = None,
                  gamma: float = 2.0,
                  by_epoch: Optional[bool] = None,
@@ -59,11 +61,7 @@ class AdaptiveDistillCoefHook(Hook):
         if rule not in self.RULES:
             raise ValueError(f'AdaptiveDistillCoefHook: rule must be one of '
                              f'{self.RULES}, got {rule!r}')
-        if base_coef < 0 or gamma < 0 or max_coef < base_coef:
-            raise ValueError(
-                f'AdaptiveDistillCoefHook: need base_coef >= 0, gamma >= 0 '
-                f'and max_coef >= base_coef, got base_coef={base_coef}, '
-                f'gamma={gamma}, max_coef={max_coef}')
+        self._check(base_coef, gamma, max_coef)
         if milestones is not None and list(milestones) != sorted(milestones):
             raise ValueError(f'AdaptiveDistillCoefHook: milestones must be '
                              f'increasing, got {list(milestones)}')
@@ -76,6 +74,16 @@ class AdaptiveDistillCoefHook(Hook):
         self.power = power
         self.max_coef = max_coef
         self._warmup_ends: List[tuple] = []
+
+    @staticmethod
+    def _check(base_coef: Optional[float], gamma: float,
+               max_coef: float) -> None:
+        if (base_coef is not None and
+                (base_coef < 0 or max_coef < base_coef)) or gamma < 0:
+            raise ValueError(
+                f'AdaptiveDistillCoefHook: need base_coef >= 0, gamma >= 0 '
+                f'and max_coef >= base_coef, got base_coef={base_coef}, '
+                f'gamma={gamma}, max_coef={max_coef}')
 
     @staticmethod
     def _distiller(runner):
@@ -98,7 +106,10 @@ class AdaptiveDistillCoefHook(Hook):
         return [s for s in schedulers if s.param_name == 'lr']
 
     def before_run(self, runner) -> None:
-        self._distiller(runner)
+        model = self._distiller(runner)
+        if self.base_coef is None:
+            self.base_coef = float(model.distill_coef)
+            self._check(self.base_coef, self.gamma, self.max_coef)
 
     def before_train(self, runner) -> None:
         schedulers = self._schedulers(runner)

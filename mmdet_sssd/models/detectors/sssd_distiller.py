@@ -86,7 +86,9 @@ class SSSDDistiller(BaseDetector):
             weights learn from the student's maps only and the teacher pass
             skips their weight gradients (about a third of its cost).
             Defaults to True.
-        distill_coef (float): Initial lambda. Defaults to 1.0.
+        distill_coef (float): Initial lambda; also the
+            :class:`AdaptiveDistillCoefHook`'s ``base_coef`` unless the hook
+            sets its own. Defaults to 1.0.
         distill_warmup (int): For this many iterations (epochs if
             ``by_epoch``) the student maps and logits are detached inside
             the distillation losses, so only the adapters learn from them

@@ -195,6 +195,20 @@ def test_step_rule_defaults(tmp_path, coco_root, distiller_cfg):
     assert coefs(runner) == [1.0] * 4 + [2.0] * 2 + [4.0] * 2
 
 
+def test_base_coef_defaults_to_the_models_distill_coef(tmp_path, coco_root,
+                                                     distiller_cfg):
+    # model.distill_coef=0.5 is not overridden by the hook's default
+    model = dict(distiller_cfg, distill_coef=0.5)
+    runner = make_runner(tmp_path, coco_root, model, hook=dict())
+    runner.train()
+    assert coefs(runner) == [0.5] * 4 + [1.0] * 2 + [2.0] * 2
+    # an explicit base_coef wins
+    runner = make_runner(tmp_path / 'b', coco_root, model,
+                         hook=dict(base_coef=3.0, rule='constant'))
+    runner.train()
+    assert coefs(runner) == [3.0] * 8
+
+
 def test_step_rule_scheduler_with_begin(tmp_path, coco_root, distiller_cfg):
     # MultiStepLR milestones count from its `begin`
     sched = [dict(type='MultiStepLR', by_epoch=False, begin=2, end=100,

@@ -158,7 +158,8 @@ class LabelEncoderTeacher(BaseModule):
        label embedding, objects attend only within their image;
     5. mapper: Linear, each object's vector painted on its box (overlaps
        summed, background 0), optionally with 2 channels of the cell's
-       position inside the box, ``Conv3x3 (+ context) - ReLU``, then
+       position inside the box and K of the painted one-hot class,
+       ``Conv3x3 (+ context) - ReLU``, then
        ``[Conv3x3-GN(1)-ReLU] x num_refine_convs, Conv3x3-GN(1)``.
 
     Args:
@@ -189,6 +190,12 @@ class LabelEncoderTeacher(BaseModule):
             head can only find the box centre (where the positive anchors
             are) from the box edges, which its few convs do not see in a
             large box. Not in LGD. Defaults to False.
+        box_class (bool): Also paints each box's one-hot class as K extra
+            mapper input channels. In LGD the class reaches the maps only
+            through the set encoder, whose per-image global feature
+            dominates each object's embedding; on a small from-scratch
+            student the class was then not readable from the teacher's
+            maps (see the README). Not in LGD. Defaults to False.
         norm_cfg (dict): Norm of the appearance and mapper convs.
             Defaults to ``dict(type='GN', num_groups=1, affine=False)``.
         init_cfg (dict or list[dict], optional): Initialization config.
@@ -210,6 +217,7 @@ class LabelEncoderTeacher(BaseModule):
                  feat_channels: int = 64,
                  num_refine_convs: int = 2,
                  box_position: bool = False,
+                 box_class: bool = False,
                  norm_cfg: ConfigType = dict(
                      type='GN', num_groups=1, affine=False),
                  init_cfg: OptMultiConfig = None) -> None:
@@ -232,6 +240,7 @@ class LabelEncoderTeacher(BaseModule):
         self.detach_appearance = detach_appearance
         self.relation_residual = relation_residual
         self.box_position = box_position
+        self.box_class = box_class
 
         local_c, global_c = encoder_channels[0], encoder_channels[-1]
         self.local_encoder = _mlp([4 + num_classes, local_c])
@@ -247,7 +256,8 @@ class LabelEncoderTeacher(BaseModule):
             in_channels, num_heads, batch_first=True)
         self.mapper_fc = nn.Linear(in_channels, feat_channels)
         self.mapper_conv = ConvModule(
-            feat_channels + 2 * box_position, feat_channels, 3, padding=1, act_cfg=None)
+            feat_channels + 2 * box_position + num_classes * box_class,
+            feat_channels, 3, padding=1, act_cfg=None)
         self.refine = nn.Sequential(*[
             ConvModule(feat_channels, feat_channels, 3, padding=1,
                        norm_cfg=norm_cfg) for _ in range(num_refine_convs)
@@ -397,6 +407,12 @@ class LabelEncoderTeacher(BaseModule):
                     boxes[objs], img_ids[objs], cells[lvl][objs], num_imgs,
                     feat.shape[-2:], input_size)
                 painted = torch.cat([painted, position], dim=1)
+            if self.box_class:
+                painted = torch.cat([
+                    painted,
+                    paint_boxes(descriptors[objs, 4:], img_ids[objs],
+                                cells[lvl][objs], num_imgs, feat.shape[-2:])
+                ], dim=1)
             x = self.mapper_conv(painted)
             if self.use_context_box:
                 context = mapped.new_zeros(num_imgs, mapped.size(-1))

@@ -297,6 +297,23 @@ def test_box_position_option():
     assert with_pos.mapper_conv.conv.weight.grad[:, 32:].abs().sum() > 0
 
 
+def test_box_class_option():
+    # The one-hot class painted on the box cells reaches the mapper: with
+    # everything else equal, another label changes the maps inside the box
+    # only through these channels.
+    input_size = (64, 64)
+    teacher = build_teacher(3, box_class=True, use_context_box=False)
+    assert teacher.mapper_conv.conv.in_channels == 32 + NUM_CLASSES
+    box = [[8., 8., 40., 40.]]
+    feats = make_feats(1, input_size, 3, requires_grad=True)
+    samples = [make_sample(box, [1], input_size, input_size)]
+    assert_finite_backward(teacher, feats, samples)
+    grad = teacher.mapper_conv.conv.weight.grad[:, 32:]
+    # only the channel of class 1 was painted
+    assert grad[:, 1].abs().sum() > 0
+    assert grad[:, [0, 2, 3, 4]].abs().sum() == 0
+
+
 # ---------------------------------------------------------------- module
 
 

@@ -11,6 +11,12 @@ head(s) detect on them. LGD's premise is that this teacher is far ahead of
 the student; the gap between this AP and the student's (``tools/test.py``)
 says how much there is to distil. The test pipeline is reordered to load
 the GT before ``Resize`` (the teacher needs it in input coordinates).
+
+``--class-probe N`` also fits a linear probe (scikit-learn's logistic
+regression) of each object's class from the maps at its box centre (all
+levels concatenated), on N training images, and prints its accuracy on the
+test set, for the student's maps and for the teacher's: is the label, which
+the teacher is given, readable from what the student is pulled toward?
 """
 import argparse
 import os.path as osp
@@ -27,8 +33,68 @@ def parse_args():
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir', help='defaults to '
                         'work_dirs/eval_teacher/<config name>')
+    parser.add_argument('--class-probe', type=int, default=0, metavar='N',
+                        help='also fit a linear class probe on N training '
+                        'images (needs scikit-learn)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
+
+
+def centre_features(model, dataset, num_imgs, batch_size=16):
+    """Student and teacher maps at each GT box centre, all levels
+    concatenated: ((M, P*C), (M, P*C)) arrays and (M, ) labels."""
+    import numpy as np
+    import torch
+    from mmengine.dataset import pseudo_collate
+    feats = {'student': [], 'teacher': []}
+    labels = []
+    for start in range(0, min(num_imgs, len(dataset)), batch_size):
+        stop = min(start + batch_size, num_imgs, len(dataset))
+        data = model.data_preprocessor(
+            pseudo_collate([dataset[i] for i in range(start, stop)]), False)
+        samples = data['data_samples']
+        with torch.no_grad():
+            student = model.student.extract_feat(data['inputs'])
+            teacher = model.teacher(student, samples)
+        pad_h, pad_w = samples[0].batch_input_shape
+        for i, sample in enumerate(samples):
+            boxes = sample.gt_instances.bboxes
+            boxes = getattr(boxes, 'tensor', boxes)
+            centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+            for key, maps in (('student', student), ('teacher', teacher)):
+                per_level = []
+                for m in maps:
+                    h, w = m.shape[-2:]
+                    x = (centres[:, 0] * w / pad_w).long().clamp(0, w - 1)
+                    y = (centres[:, 1] * h / pad_h).long().clamp(0, h - 1)
+                    per_level.append(m[i][:, y, x].T)
+                feats[key].append(torch.cat(per_level, 1).numpy())
+            labels.append(sample.gt_instances.labels.numpy())
+    return ({k: np.concatenate(v) for k, v in feats.items()},
+            np.concatenate(labels))
+
+
+def class_probe(runner, cfg, num_imgs):
+    from mmdet.registry import DATASETS
+    from mmengine.model import is_model_wrapper
+    from sklearn.linear_model import LogisticRegression
+
+    from mmdet_sssd.utils import load_gt_first
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    model.eval()
+    train = cfg.train_dataloader.dataset.copy()
+    train.pipeline = cfg.test_dataloader.dataset.pipeline  # no augmentation
+    x_train, y_train = centre_features(model, DATASETS.build(train),
+                                       num_imgs)
+    x_test, y_test = centre_features(
+        model, DATASETS.build(cfg.test_dataloader.dataset), 10**9)
+    for key in ('student', 'teacher'):
+        probe = LogisticRegression(max_iter=2000).fit(x_train[key], y_train)
+        print(f'class probe ({key} maps at box centres, {len(y_train)} '
+              f'train / {len(y_test)} test objects): train accuracy '
+              f'{probe.score(x_train[key], y_train):.3f}, test accuracy '
+              f'{probe.score(x_test[key], y_test):.3f}')
 
 
 def main():
@@ -55,10 +121,13 @@ def main():
         'work_dirs', 'eval_teacher',
         osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = 'none'
-    metrics = Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
     print('label teacher:', ' '.join(f'{k}={v:.4f}'
                                      for k, v in metrics.items()
                                      if isinstance(v, float)))
+    if args.class_probe:
+        class_probe(runner, cfg, args.class_probe)
 
 
 if __name__ == '__main__':

@@ -61,14 +61,17 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
 
     # eval_teacher: the label teacher scored by CocoMetric on val
     root = str(data) + '/'
-    data_options = [f'test_dataloader.dataset.data_root={root}',
+    data_options = [f'train_dataloader.dataset.data_root={root}',
+                    f'test_dataloader.dataset.data_root={root}',
                     f'test_evaluator.ann_file={root}val.json']
     out = run(['tools/eval_teacher.py',
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed0' / 'epoch_1.pth'), '--work-dir',
-               str(tmp_path / 'eval_teacher'), '--cfg-options'] +
-              data_options)
+               str(tmp_path / 'eval_teacher'), '--class-probe', '8',
+               '--cfg-options'] + data_options)
     assert 'label teacher: coco/bbox_mAP=' in out
+    for maps in ('student', 'teacher'):
+        assert f'class probe ({maps} maps at box centres' in out
 
     # a pretrained teacher: the job's baseline teaches with ADL + JS
     run(['tools/train.py',

@@ -480,6 +480,9 @@ class SSSDDistiller(BaseDetector):
                 elif self.teacher_loss_weight > 0:
                     teacher_losses = self.head_loss(teacher_feats,
                                                     batch_data_samples)
+            if getattr(self.teacher, 'class_readout', None) is not None:
+                losses['teacher.loss_class'] = self.teacher.class_loss(
+                    teacher_feats, batch_data_samples)
             if self.teacher_loss_weight > 0:
                 for key, value in teacher_losses.items():
                     if 'loss' in key:

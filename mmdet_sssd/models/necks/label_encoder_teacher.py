@@ -196,6 +196,12 @@ class LabelEncoderTeacher(BaseModule):
             dominates each object's embedding; on a small from-scratch
             student the class was then not readable from the teacher's
             maps (see the README). Not in LGD. Defaults to False.
+        class_loss_weight (float): Weight of an auxiliary cross-entropy
+            that reads each object's class from the box mean of its teacher
+            maps (one Linear shared by the levels), so the maps the student
+            is pulled toward must carry the class, not only where objects
+            are (:meth:`class_loss`; the distiller adds it as
+            ``teacher.loss_class``). Not in LGD. Defaults to 0.
         norm_cfg (dict): Norm of the appearance and mapper convs.
             Defaults to ``dict(type='GN', num_groups=1, affine=False)``.
         init_cfg (dict or list[dict], optional): Initialization config.
@@ -218,6 +224,7 @@ class LabelEncoderTeacher(BaseModule):
                  num_refine_convs: int = 2,
                  box_position: bool = False,
                  box_class: bool = False,
+                 class_loss_weight: float = 0.,
                  norm_cfg: ConfigType = dict(
                      type='GN', num_groups=1, affine=False),
                  init_cfg: OptMultiConfig = None) -> None:
@@ -241,6 +248,12 @@ class LabelEncoderTeacher(BaseModule):
         self.relation_residual = relation_residual
         self.box_position = box_position
         self.box_class = box_class
+        if class_loss_weight < 0:
+            raise ValueError(f'LabelEncoderTeacher: class_loss_weight must '
+                             f'be >= 0, got {class_loss_weight}')
+        self.class_loss_weight = class_loss_weight
+        self.class_readout = (nn.Linear(in_channels, num_classes)
+                              if class_loss_weight > 0 else None)
 
         local_c, global_c = encoder_channels[0], encoder_channels[-1]
         self.local_encoder = _mlp([4 + num_classes, local_c])
@@ -353,6 +366,36 @@ class LabelEncoderTeacher(BaseModule):
             need_weights=False)
         return out.view(num_imgs, max_objs, num_levels, channels)[img_ids,
                                                                     slot]
+
+    def class_loss(self, maps: Sequence[Tensor],
+                   batch_data_samples: SampleList) -> Tensor:
+        """``class_loss_weight`` x the cross-entropy of each object's class
+        from the box mean of its maps, averaged over objects and levels.
+
+        Args:
+            maps (Sequence[Tensor]): P teacher maps (N, C, H_p, W_p).
+            batch_data_samples (list[:obj:`DetDataSample`]): As in
+                :meth:`forward`.
+
+        Returns:
+            Tensor: Scalar loss; 0 for a batch without objects.
+        """
+        boxes, descriptors, img_ids, is_context = self._objects(
+            batch_data_samples, maps[0].device)
+        objs = ~is_context
+        if not objs.any():
+            return maps[0].sum() * 0
+        boxes, img_ids = boxes[objs], img_ids[objs]
+        labels = descriptors[objs, 4:].argmax(1)
+        input_size = batch_data_samples[0].batch_input_shape
+        logits = torch.cat([
+            self.class_readout(
+                box_mean_pool(m, img_ids,
+                              boxes_to_cells(boxes, m.shape[-2:],
+                                             input_size))) for m in maps
+        ])
+        return self.class_loss_weight * nn.functional.cross_entropy(
+            logits, labels.repeat(len(maps)))
 
     def forward(self, feats: Sequence[Tensor],
                 batch_data_samples: SampleList) -> Tuple[Tensor]:

@@ -315,3 +315,18 @@ def test_predict_with_teacher_needs_a_teacher(tmp_path):
             pretrained_teacher=dict(config=detector, checkpoint=ckpt,
                                     feat_loss=dict(type='JSDistanceLoss')),
             predict_with_teacher=True))
+
+
+def test_teacher_class_loss_is_a_teacher_loss():
+    set_iter(5)
+    name = 'retinanet/retinanet_r50_fpn_1x_coco.py'
+    model = build(name, teacher=dict(type='LabelEncoderTeacher',
+                                     class_loss_weight=1.0))
+    losses = model(**batch(model), mode='loss')
+    assert losses['teacher.loss_class'] > 0
+    losses['teacher.loss_class'].backward()
+    # it trains the teacher (and its readout), not the student
+    assert model.teacher.class_readout.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.student.bbox_head.parameters())
+    assert 'teacher.loss_class' not in build(name)(**batch(model),
+                                                   mode='loss')

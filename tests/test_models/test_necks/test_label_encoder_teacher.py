@@ -314,6 +314,43 @@ def test_box_class_option():
     assert grad[:, [0, 2, 3, 4]].abs().sum() == 0
 
 
+def test_class_loss():
+    input_size = (64, 64)
+    teacher = build_teacher(3, class_loss_weight=0.5)
+    boxes = [[8., 8., 40., 40.], [0., 30., 20., 64.]]
+    samples = [make_sample(boxes, [1, 3], input_size, input_size),
+               make_sample([[4., 4., 60., 20.]], [0], input_size,
+                           input_size)]
+    feats = make_feats(2, input_size, 3)
+    maps = teacher(feats, samples)
+    loss = teacher.class_loss(maps, samples)
+    # by hand: box means of every level, one shared readout
+    logits, labels = [], []
+    for m in maps:
+        for i, s in enumerate(samples):
+            cells = boxes_to_cells(s.gt_instances.bboxes, m.shape[-2:],
+                                   input_size)
+            for (x1, y1, x2, y2), label in zip(cells.tolist(),
+                                               s.gt_instances.labels):
+                logits.append(teacher.class_readout(
+                    m[i, :, y1:y2, x1:x2].mean((1, 2))))
+                labels.append(label)
+    expected = 0.5 * torch.nn.functional.cross_entropy(
+        torch.stack(logits), torch.stack(labels))
+    assert torch.allclose(loss, expected, atol=1e-5)
+    loss.backward()
+    assert teacher.mapper_fc.weight.grad.abs().sum() > 0
+    assert teacher.class_readout.weight.grad.abs().sum() > 0
+    # no objects: a zero that still backpropagates
+    empty = default_batch(input_size, ((64, 64), (64, 64)), (0, 0))
+    zero = teacher.class_loss(teacher(feats, empty), empty)
+    assert zero.item() == 0 and zero.requires_grad
+    # off by default; negative weights are refused
+    assert build_teacher(3).class_readout is None
+    with pytest.raises(ValueError, match='class_loss_weight'):
+        build_teacher(3, class_loss_weight=-1.)
+
+
 # ---------------------------------------------------------------- module
 
 

@@ -123,9 +123,10 @@ def main():
     cfg.launcher = 'none'
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    print('label teacher:', ' '.join(f'{k}={v:.4f}'
-                                     for k, v in metrics.items()
-                                     if isinstance(v, float)))
+    scores = ' '.join(f'{k}={v:.4f}' for k, v in metrics.items()
+                      if isinstance(v, float))
+    # CocoMetric returns nothing when no box passed the score threshold
+    print('label teacher:', scores or 'no detections (empty metric)')
     if args.class_probe:
         class_probe(runner, cfg, args.class_probe)
 

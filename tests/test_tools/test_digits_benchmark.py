@@ -69,7 +69,9 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                str(work_dir / 'sssd_seed0' / 'epoch_1.pth'), '--work-dir',
                str(tmp_path / 'eval_teacher'), '--class-probe', '8',
                '--cfg-options'] + data_options)
-    assert 'label teacher: coco/bbox_mAP=' in out
+    # after a few iterations the teacher may detect nothing yet
+    assert ('label teacher: coco/bbox_mAP=' in out or
+            'label teacher: no detections' in out)
     for maps in ('student', 'teacher'):
         assert f'class probe ({maps} maps at box centres' in out
 

@@ -78,12 +78,14 @@ def class_probe(runner, cfg, num_imgs):
     from mmdet.registry import DATASETS
     from mmengine.model import is_model_wrapper
     from sklearn.linear_model import LogisticRegression
-
-    from mmdet_sssd.utils import load_gt_first
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     model.eval()
     train = cfg.train_dataloader.dataset.copy()
+    if 'pipeline' not in train:
+        sys.exit(f'--class-probe: the training dataset is a '
+                 f'{train.get("type")} wrapper; give the wrapped dataset '
+                 f'as train_dataloader.dataset with --cfg-options')
     train.pipeline = cfg.test_dataloader.dataset.pipeline  # no augmentation
     x_train, y_train = centre_features(model, DATASETS.build(train),
                                        num_imgs)

@@ -24,7 +24,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args():
@@ -105,19 +105,14 @@ def main():
     from mmengine.runner import Runner
 
     import mmdet_sssd  # noqa: F401
-    from mmdet_sssd.utils import load_gt_first
+    from mmdet_sssd.utils import load_teacher_config
     register_all_modules()
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if cfg.model.get('type') != 'SSSDDistiller' or cfg.model.get(
-            'teacher', {}) is None:
-        sys.exit(f'{args.config}: not an SSSDDistiller with a label '
-                 f'teacher: there is no teacher to score')
+    try:
+        cfg = load_teacher_config(args.config, args.cfg_options)
+    except ValueError as e:
+        sys.exit(str(e))
     cfg.model.predict_with_teacher = True
-    dataset = cfg.test_dataloader.dataset
-    dataset.pipeline = load_gt_first(dataset.pipeline)
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', 'eval_teacher',

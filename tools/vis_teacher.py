@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
@@ -54,21 +54,18 @@ def main():
     from mmdet.utils import register_all_modules
 
     import mmdet_sssd  # noqa: F401
+    from mmdet_sssd.utils import load_teacher_config
     register_all_modules()
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if cfg.model.get('type') != 'SSSDDistiller':
-        sys.exit(f'{args.config}: model.type is {cfg.model.get("type")}, '
-                 f'not SSSDDistiller: there is no teacher to show')
+    try:
+        # the val GT is then resized with the image
+        cfg = load_teacher_config(args.config, args.cfg_options)
+    except ValueError as e:
+        sys.exit(str(e))
     model = MODELS.build(cfg.model).eval()
     load_checkpoint(model, args.checkpoint, map_location='cpu')
 
-    from mmdet_sssd.utils import load_gt_first
     dataset_cfg = cfg.val_dataloader.dataset.copy()
-    # the GT must be resized with the image (stock pipelines load it after)
-    dataset_cfg.pipeline = load_gt_first(dataset_cfg.pipeline)
     if args.ann_file:
         # images are looked up under the annotation file's folder
         dataset_cfg.ann_file = osp.abspath(args.ann_file)

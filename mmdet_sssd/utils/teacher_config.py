@@ -1,6 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
-from typing import List
+from typing import List, Optional
+
+from mmengine.config import Config
 
 
 def load_gt_first(pipeline: List[dict]) -> List[dict]:
@@ -30,3 +32,30 @@ def load_gt_first(pipeline: List[dict]) -> List[dict]:
     gt = loads[0] if loads else dict(type='LoadAnnotations', with_bbox=True)
     gt['with_bbox'] = True
     return rest[:image + 1] + [gt] + rest[image + 1:]
+
+
+def load_teacher_config(path: str, cfg_options: Optional[dict] = None
+                        ) -> Config:
+    """Load a config for the tools that run the label teacher on test
+    images (``tools/vis_teacher.py``, ``tools/eval_teacher.py``).
+
+    Merges ``cfg_options``, checks that the model is an ``SSSDDistiller``
+    with a label teacher, and reorders the val and test pipelines with
+    :func:`load_gt_first`.
+
+    Raises:
+        ValueError: The config has no label teacher.
+    """
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.model.get('type') != 'SSSDDistiller' or cfg.model.get(
+            'teacher', {}) is None:
+        raise ValueError(f'{path}: model is {cfg.model.get("type")}, not an '
+                         f'SSSDDistiller with a label teacher: there is no '
+                         f'teacher to run')
+    for loader in ('val_dataloader', 'test_dataloader'):
+        dataset = cfg.get(loader, {}).get('dataset')
+        if dataset is not None and 'pipeline' in dataset:
+            dataset.pipeline = load_gt_first(dataset.pipeline)
+    return cfg

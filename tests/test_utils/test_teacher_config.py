@@ -1,7 +1,7 @@
 import pytest
 from mmengine.hub import get_config
 
-from mmdet_sssd.utils import load_gt_first
+from mmdet_sssd.utils import load_gt_first, load_teacher_config
 
 
 def types(pipeline):
@@ -29,3 +29,15 @@ def test_load_gt_first_adds_missing_annotations_and_checks_the_image():
                                                   'LoadAnnotations']
     with pytest.raises(ValueError, match='no LoadImage'):
         load_gt_first(pipeline[1:])
+
+
+def test_load_teacher_config():
+    cfg = load_teacher_config('configs/sssd/sssd_retinanet_r50_fpn_1x_coco.py',
+                              {'model.predict_with_teacher': True})
+    assert cfg.model.predict_with_teacher
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert types(loader.dataset.pipeline)[:2] == ['LoadImageFromFile',
+                                                      'LoadAnnotations']
+    # a plain detector has no teacher to run
+    with pytest.raises(ValueError, match='not an SSSDDistiller'):
+        load_teacher_config('configs/digits/retinanet_r18_fpn_digits.py')

@@ -75,6 +75,23 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     for maps in ('student', 'teacher'):
         assert f'class probe ({maps} maps at box centres' in out
 
+    # distill_grad_scale: each loss's pull on the student's maps, and the
+    # lambda at which it matches the first loss's
+    out = run(['tools/distill_grad_scale.py',
+               'configs/digits/sssd_retinanet_r18_fpn_digits.py',
+               str(work_dir / 'sssd_seed0' / 'epoch_1.pth'), '--losses',
+               'MSELoss', 'MSELoss:loss_weight=2',
+               'JSDistanceLoss:tau=0.5,axis=channel', '--batches', '2',
+               '--cfg-options'] + data_options)
+    rows = {line.split('|')[1].strip(): line.split('|')[2:5]
+            for line in out.splitlines() if line.startswith('| ')}
+    value, grad, coef = (float(x) for x in rows['MSELoss:loss_weight=2'])
+    assert float(rows['MSELoss'][0]) == pytest.approx(value / 2, rel=1e-3)
+    assert coef == 0.5 and grad > 0
+    value, _, coef = (float(x) for x in
+                      rows['JSDistanceLoss:tau=0.5,axis=channel'])
+    assert 0 < value <= 0.833 and coef > 0  # sqrt(ln 2) bounds it
+
     # a pretrained teacher: the job's baseline teaches with ADL + JS
     run(['tools/train.py',
          'configs/digits/adl-pretrained_retinanet_r18_fpn_digits.py',

@@ -67,11 +67,13 @@ class SSSDDistiller(BaseDetector):
             (with a ``pretrained_teacher``). ``in_channels``,
             ``num_levels`` and ``num_classes`` are taken from the detector
             when left out (and checked when given); ``detach_appearance``
-            defaults to True for two-stage detectors, as in LGD.
+            defaults to True for two-stage detectors, as in LGD. Without a
+            ``type``, a ``LabelEncoderTeacher`` with these options.
         distill_loss (dict, optional): Feature loss between one level's
             student and teacher maps (N, C, H, W); None leaves it out (e.g.
             with ``logit_distill_loss`` alone). Defaults to
-            ``JSDistanceLoss``.
+            ``JSDistanceLoss``; options without a ``type`` (e.g.
+            ``--cfg-options model.distill_loss.tau=0.5``) are its options.
         adapter (dict, optional): Student-side adapter shared across levels:
             ``num_convs`` convs (ReLU between) of ``kernel_size``. None
             disables it. LGD uses 3x3 kernels; the default 1x1 costs 9x less
@@ -139,6 +141,11 @@ class SSSDDistiller(BaseDetector):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
+        # A partial override of a default (``--cfg-options
+        # model.distill_loss.tau=0.5`` on a config that leaves the loss out)
+        # arrives without its type: complete it with the default's.
+        teacher = _typed(teacher, 'LabelEncoderTeacher')
+        distill_loss = _typed(distill_loss, 'JSDistanceLoss')
         if data_preprocessor is None:
             data_preprocessor = detector.get('data_preprocessor')
         super().__init__(
@@ -578,6 +585,13 @@ class SSSDDistiller(BaseDetector):
             f'Lower the learning rate, clip gradients '
             f'(optim_wrapper.clip_grad) or check these images, then resume '
             f'from the last checkpoint')
+
+
+def _typed(cfg: OptConfigType, default_type: str) -> OptConfigType:
+    """``cfg`` with ``type=default_type`` if it names no type."""
+    if cfg is None or 'type' in cfg:
+        return cfg
+    return dict(type=default_type, **cfg)
 
 
 @contextmanager

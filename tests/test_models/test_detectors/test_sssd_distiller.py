@@ -177,6 +177,18 @@ def test_teacher_loss_weight_and_mse():
     assert not any(k.startswith('teacher.') for k in none)
 
 
+def test_partial_overrides_complete_the_defaults():
+    # what --cfg-options model.distill_loss.tau=0.5 gives on a config that
+    # leaves the loss and the teacher to the distiller's defaults
+    model = build(DETECTORS[0], distill_loss=dict(tau=0.5, axis='channel'),
+                  teacher=dict(feat_channels=16))
+    assert type(model.distill_loss).__name__ == 'JSDistanceLoss'
+    assert (model.distill_loss.tau, model.distill_loss.axis) == (0.5,
+                                                                 'channel')
+    assert type(model.teacher).__name__ == 'LabelEncoderTeacher'
+    assert model.teacher.appearance_fc.in_features == 16
+
+
 def test_two_stage_teacher_detaches_appearance_by_default():
     assert build(DETECTORS[-3]).teacher.detach_appearance
     assert not build(DETECTORS[0]).teacher.detach_appearance

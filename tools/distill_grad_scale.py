@@ -1,0 +1,119 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""How hard does each distillation loss pull the student's maps?
+
+    python tools/distill_grad_scale.py CONFIG [CHECKPOINT]
+        [--losses MSELoss JSDistanceLoss JSDistanceLoss:tau=0.5]
+        [--batches 8] [--cfg-options ...]
+
+On a few training batches, builds the label teacher's maps from the
+student's (as in training) and, for each loss, prints the distillation
+term ``mean_p loss(norm(adapter(S_p)), norm(sg(T_p)))`` (lambda = 1) and
+the L2 norm of its gradient on the student's FPN maps. The last column is
+the lambda at which a loss pulls as hard as the first one does at
+lambda = 1: losses of different forms (squared error, a bounded distance)
+are not on one scale, and lambda was tuned for LGD's squared error.
+
+Without CHECKPOINT the model is measured at initialisation. The adapter is
+the one the config trains (for its own ``distill_loss``). Each loss is
+``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``.
+"""
+import argparse
+import ast
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('--losses', nargs='+', metavar='TYPE[:K=V,...]',
+                        help='defaults to MSELoss (LGD) and the config\'s '
+                        'distill_loss; the first is the reference')
+    parser.add_argument('--batches', type=int, default=8)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def parse_loss(text):
+    """``'JSDistanceLoss:tau=0.5'`` -> ``dict(type='JSDistanceLoss',
+    tau=0.5)``."""
+    name, _, options = text.partition(':')
+    cfg = dict(type=name)
+    for item in filter(None, options.split(',')):
+        key, sep, value = item.partition('=')
+        if not sep:
+            sys.exit(f'--losses {text}: expected key=value, got {item!r}')
+        try:
+            cfg[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            cfg[key] = value  # a plain string, e.g. axis=channel
+    return cfg
+
+
+def measure(model, loader, losses, num_batches):
+    """Mean over batches of (loss value, gradient norm on the student's
+    maps), one pair per loss."""
+    import torch
+    sums = [[0.0, 0.0] for _ in losses]
+    count = 0
+    for batch in loader:
+        if count == num_batches:
+            break
+        data = model.data_preprocessor(batch, True)
+        with torch.no_grad():
+            feats = model.student.extract_feat(data['inputs'])
+        feats = [f.requires_grad_() for f in feats]
+        teacher = model.teacher(feats, data['data_samples'])
+        for total, loss in zip(sums, losses):
+            value = model._feature_loss(loss, model.adapter, feats, teacher)
+            grads = torch.autograd.grad(value, feats, retain_graph=True)
+            total[0] += value.item()
+            total[1] += torch.sqrt(sum((g**2).sum() for g in grads)).item()
+        count += 1
+    return [(v / count, g / count) for v, g in sums]
+
+
+def main():
+    args = parse_args()
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.runner import Runner, load_checkpoint
+
+    import mmdet_sssd  # noqa: F401
+    from mmdet_sssd.utils import load_teacher_config
+    register_all_modules()
+
+    try:
+        cfg = load_teacher_config(args.config, args.cfg_options)
+    except ValueError as e:
+        sys.exit(str(e))
+    texts = args.losses or ['MSELoss']
+    if not args.losses:
+        own = cfg.model.get('distill_loss', dict(type='JSDistanceLoss'))
+        if own is not None and own['type'] != 'MSELoss':
+            options = ','.join(f'{k}={v}' for k, v in own.items()
+                               if k != 'type')
+            texts.append(own['type'] + (':' + options if options else ''))
+    losses = [MODELS.build(parse_loss(t)) for t in texts]
+    model = MODELS.build(cfg.model)
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.train()  # the maps as in training (BN on batch statistics)
+    loader = Runner.build_dataloader(cfg.train_dataloader)
+    rows = measure(model, loader, losses, args.batches)
+    ref = rows[0][1]
+    where = (f'checkpoint {args.checkpoint}' if args.checkpoint else
+             'at initialisation')
+    print(f'\n{args.batches} training batches, {where}\n\n| loss | value | grad norm | lambda to match {texts[0]} |\n'
+          '|---|---|---|---|')
+    for text, (value, grad) in zip(texts, rows):
+        print(f'| {text} | {value:.4f} | {grad:.3e} | {ref / grad:.2f} |')
+
+
+if __name__ == '__main__':
+    main()

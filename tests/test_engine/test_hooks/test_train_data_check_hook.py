@@ -34,6 +34,9 @@ def runner_for(tmp_path, root, ann, filter_empty_gt=True, **dataset_opts):
         json.dump(ann, f)  # writes NaN/Infinity tokens, as Python reads them
     cfg = Config.fromfile(TOY)
     cfg.work_dir = str(tmp_path / 'work')
+    # A runner built in the same second under the same name would reuse
+    # the earlier one's logger and log file, elsewhere.
+    cfg.experiment_name = f'data_check_{tmp_path.name}'
     dataset = cfg.train_dataloader.dataset
     dataset.data_root = root
     dataset.ann_file = 'bad.json'

@@ -92,27 +92,29 @@ def main():
         cfg = load_teacher_config(args.config, args.cfg_options)
     except ValueError as e:
         sys.exit(str(e))
-    texts = args.losses or ['MSELoss']
-    if not args.losses:
-        own = cfg.model.get('distill_loss', dict(type='JSDistanceLoss'))
-        if own is not None and own['type'] != 'MSELoss':
-            options = ','.join(f'{k}={v}' for k, v in own.items()
-                               if k != 'type')
-            texts.append(own['type'] + (':' + options if options else ''))
-    losses = [MODELS.build(parse_loss(t)) for t in texts]
     model = MODELS.build(cfg.model)
     if args.checkpoint:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.train()  # the maps as in training (BN on batch statistics)
+    if args.losses:
+        labels = args.losses
+        losses = [MODELS.build(parse_loss(t)) for t in args.losses]
+    else:  # LGD's MSE and the config's own loss, as built
+        labels, losses = ['MSELoss'], [MODELS.build(dict(type='MSELoss'))]
+        own = model.distill_loss
+        if own is not None and type(own).__name__ != 'MSELoss':
+            labels.append(f'{type(own).__name__} (the config\'s)')
+            losses.append(own)
     loader = Runner.build_dataloader(cfg.train_dataloader)
     rows = measure(model, loader, losses, args.batches)
     ref = rows[0][1]
     where = (f'checkpoint {args.checkpoint}' if args.checkpoint else
              'at initialisation')
-    print(f'\n{args.batches} training batches, {where}\n\n| loss | value | grad norm | lambda to match {texts[0]} |\n'
+    print(f'\n{args.batches} training batches, {where}\n\n'
+          f'| loss | value | grad norm | lambda to match {labels[0]} |\n'
           '|---|---|---|---|')
-    for text, (value, grad) in zip(texts, rows):
-        print(f'| {text} | {value:.4f} | {grad:.3e} | {ref / grad:.2f} |')
+    for label, (value, grad) in zip(labels, rows):
+        print(f'| {label} | {value:.4f} | {grad:.3e} | {ref / grad:.2f} |')
 
 
 if __name__ == '__main__':

@@ -15,4 +15,6 @@ custom_hooks = [
     dict(type='EpochSeedHook'),  # exact resume of the random streams
     dict(type='TrainDataCheckHook')  # bad annotations: error or report
 ]
-optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))
+# The stock base sets no clip_grad: a plain merge, as mmdet's own configs
+# do (a `_delete_` here would leak into clip_grad_value_'s arguments).
+optim_wrapper = dict(clip_grad=dict(type='value', clip_value=1.0))

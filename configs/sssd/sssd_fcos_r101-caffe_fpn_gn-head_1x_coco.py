@@ -14,4 +14,5 @@ custom_hooks = [
     dict(type='EpochSeedHook'),  # exact resume of the random streams
     dict(type='TrainDataCheckHook')  # bad annotations: error or report
 ]
+# The stock FCOS base clips by norm: replace its clip_grad whole.
 optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))

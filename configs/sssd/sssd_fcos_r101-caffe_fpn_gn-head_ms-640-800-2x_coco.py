@@ -15,6 +15,7 @@ custom_hooks = [
     dict(type='EpochSeedHook'),  # exact resume of the random streams
     dict(type='TrainDataCheckHook')  # bad annotations: error or report
 ]
+# The stock FCOS base clips by norm: replace its clip_grad whole.
 optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))
 # The frozen backbone gets no gradient for 20k iterations: DDP must allow it.
 find_unused_parameters = True

@@ -26,13 +26,47 @@ def js_terms(pred: Tensor, target: Tensor, dim: int,
                   (log_q - log_m))
 
 
+def _divergence(pred: Tensor, target: Tensor, axis: str,
+                tau: float) -> Tensor:
+    """``D_JS`` of each distribution: (N, C) for ``'spatial'``, (N, H, W)
+    for ``'channel'``; fp32, >= 0."""
+    if axis == 'spatial':
+        pred, target, dim = pred.flatten(2), target.flatten(2), 2
+    else:
+        dim = 1
+    # rounding can take the sum slightly below 0
+    return js_terms(pred, target, dim, tau).sum(dim).clamp(min=0.0)
+
+
+@weighted_loss
+def js_divergence(pred: Tensor,
+                  target: Tensor,
+                  axis: str = 'spatial',
+                  tau: float = 1.0) -> Tensor:
+    """Jensen-Shannon divergence between softmax distributions of two maps.
+
+    Args:
+        pred (Tensor): Student maps, shape (N, C, H, W).
+        target (Tensor): Teacher maps, shape (N, C, H, W). Not detached here.
+        axis (str): ``'spatial'``: one distribution per channel over the H*W
+            locations; ``'channel'``: one per location over the C channels.
+        tau (float): Softmax temperature.
+
+    Returns:
+        Tensor: ``D_JS``, in ``[0, ln 2]``; shape (N, C) for ``'spatial'``,
+        (N, H, W) for ``'channel'``.
+    """
+    return _divergence(pred, target, axis, tau)
+
+
 @weighted_loss
 def js_distance(pred: Tensor,
                 target: Tensor,
                 axis: str = 'spatial',
                 tau: float = 1.0,
                 eps: float = 1e-8) -> Tensor:
-    """Jensen-Shannon distance between softmax distributions of two maps.
+    """Jensen-Shannon distance between softmax distributions of two maps,
+    one square root per distribution.
 
     Args:
         pred (Tensor): Student maps, shape (N, C, H, W).
@@ -47,24 +81,49 @@ def js_distance(pred: Tensor,
         Tensor: ``sqrt(D_JS + eps)``, in ``[0, sqrt(ln 2 + eps)]``; shape
         (N, C) for ``'spatial'``, (N, H, W) for ``'channel'``.
     """
-    if axis == 'spatial':
-        pred, target, dim = pred.flatten(2), target.flatten(2), 2
-    else:
-        dim = 1
-    # rounding can take the sum slightly below 0
-    js = js_terms(pred, target, dim, tau).sum(dim).clamp(min=0.0)
-    return torch.sqrt(js + eps)
+    return torch.sqrt(_divergence(pred, target, axis, tau) + eps)
 
 
 @MODELS.register_module()
 class JSDistanceLoss(nn.Module):
     """Jensen-Shannon distance loss of SSSD.
 
-    ``loss = loss_weight * reduce(sqrt(D_JS(P || Q) + eps))`` with P and Q
-    softmax distributions of the student and (always detached) teacher maps,
-    ``D_JS(P||Q) = KL(P||M) / 2 + KL(Q||M) / 2`` and ``M = (P + Q) / 2``. The
-    distance is bounded by ``sqrt(ln 2)``, which keeps the distillation
-    gradient smooth when the teacher is still poor.
+    For one FPN level, with student maps ``S`` and teacher maps ``T`` of
+    shape (N, C, H, W) (in :class:`SSSDDistiller`: ``S = IN(adapter(S_p))``
+    and ``T = IN(sg(T_p))``, IN the non-affine instance norm), the
+    distributions are, for ``axis='spatial'`` (default),
+    ``k[n, c] = softmax(S[n, c] / tau)`` over the H*W locations of image n
+    and channel c, and ``k_e[n, c]`` the same of ``T`` (always detached);
+    for ``axis='channel'``, ``k[n, :, y, x] = softmax(S[n, :, y, x] / tau)``
+    over the C channels of each location. With
+    ``D_JS(P||Q) = KL(P||M) / 2 + KL(Q||M) / 2``, ``M = (P + Q) / 2``,
+    computed in fp32, the divergences ``D`` of one level are (N, C)
+    (``'spatial'``) or (N, H, W) (``'channel'``), each in ``[0, ln 2]``.
+
+    Where the square root is taken (``sqrt_per``):
+
+    - ``'distribution'`` (default; the behaviour before this option): one
+      root per distribution, then the reduction::
+
+          loss = loss_weight * reduce(sqrt(D + eps))
+
+      ``reduction='none'`` returns the (N, C) or (N, H, W) distances.
+    - ``'level'`` (the SSSD paper's ``(1/N) sum_p sqrt(D_JS(k^p || k_e^p))``
+      read literally, with the per-level mean taken inside the root): one
+      root per call, i.e. per level, of the level's reduced divergence::
+
+          loss = loss_weight * sqrt(reduce(D) + eps)
+
+      ``reduce`` is the mean over images and channels (or locations) by
+      default, ``'sum'`` the sum; ``weight`` and ``avg_factor`` act on ``D``
+      under the root. ``reduction='none'`` is an error: there is no
+      per-distribution value of a per-level root.
+
+    The distiller averages the per-level values over levels. With the
+    (unweighted) mean, both forms lie in ``[0, sqrt(ln 2 + eps)]``, which
+    keeps the distillation gradient smooth when the teacher is still poor,
+    and by concavity of the root ``'level'`` is never smaller than
+    ``'distribution'`` on the same maps.
 
     Args:
         axis (str): ``'spatial'`` (default; one distribution per channel over
@@ -73,16 +132,28 @@ class JSDistanceLoss(nn.Module):
         tau (float): Softmax temperature. Defaults to 1.0.
         eps (float): Stabiliser under the square root. Defaults to 1e-8.
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'`` over the
-            distances of one level: (N, C) or (N, H, W). Defaults to 'mean'.
+            (N, C) or (N, H, W) values of one level: the distances for
+            ``sqrt_per='distribution'``, the divergences under the root for
+            ``'level'`` (which rejects ``'none'``). Defaults to 'mean'.
         loss_weight (float): Defaults to 1.0.
+        sqrt_per (str): ``'distribution'`` (default) or ``'level'``, see
+            above.
     """
+
+    SQRT_PER = ('distribution', 'level')
+
+    _no_none_msg = ("JSDistanceLoss: sqrt_per='level' takes one root of the "
+                    "level's reduced divergence, reduction='none' has no "
+                    "value per distribution; use reduction='mean' or 'sum', "
+                    "or sqrt_per='distribution'")
 
     def __init__(self,
                  axis: str = 'spatial',
                  tau: float = 1.0,
                  eps: float = 1e-8,
                  reduction: str = 'mean',
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 sqrt_per: str = 'distribution') -> None:
         super().__init__()
         if axis not in ('spatial', 'channel'):
             raise ValueError(f"JSDistanceLoss: axis must be 'spatial' or "
@@ -95,9 +166,17 @@ class JSDistanceLoss(nn.Module):
         if reduction not in ('none', 'mean', 'sum'):
             raise ValueError(f"JSDistanceLoss: reduction must be 'none', "
                              f"'mean' or 'sum', got {reduction!r}")
+        if sqrt_per not in self.SQRT_PER:
+            raise ValueError(f"JSDistanceLoss: sqrt_per must be "
+                             f"'distribution' (one root per distribution) or "
+                             f"'level' (one root per level, the paper's "
+                             f"formula), got {sqrt_per!r}")
+        if sqrt_per == 'level' and reduction == 'none':
+            raise ValueError(self._no_none_msg)
         self.axis = axis
         self.tau = tau
         self.eps = eps
+        self.sqrt_per = sqrt_per
         self.reduction = reduction
         self.loss_weight = loss_weight
 
@@ -110,15 +189,17 @@ class JSDistanceLoss(nn.Module):
         """Forward function.
 
         Args:
-            pred (Tensor): Student maps, shape (N, C, H, W).
+            pred (Tensor): Student maps of one level, shape (N, C, H, W).
             target (Tensor): Teacher maps, shape (N, C, H, W); detached.
-            weight (Tensor, optional): Weight of each distance, broadcastable
-                to (N, C) for ``'spatial'`` or (N, H, W) for ``'channel'``.
+            weight (Tensor, optional): Weight of each distance (or, for
+                ``sqrt_per='level'``, divergence), broadcastable to (N, C)
+                for ``'spatial'`` or (N, H, W) for ``'channel'``.
             avg_factor (float, optional): Average factor of the mean.
             reduction_override (str, optional): Overrides ``reduction``.
 
         Returns:
-            Tensor: The loss.
+            Tensor: The loss: a scalar, or (N, C) / (N, H, W) for
+            ``reduction='none'`` with ``sqrt_per='distribution'``.
         """
         if pred.shape != target.shape or pred.dim() != 4:
             raise ValueError(
@@ -127,6 +208,19 @@ class JSDistanceLoss(nn.Module):
                 f'and {tuple(target.shape)}')
         assert reduction_override in (None, 'none', 'mean', 'sum')
         reduction = reduction_override or self.reduction
+        if self.sqrt_per == 'level':
+            if reduction == 'none':
+                raise ValueError(self._no_none_msg)
+            divergence = js_divergence(
+                pred,
+                target.detach(),
+                weight,
+                reduction=reduction,
+                avg_factor=avg_factor,
+                axis=self.axis,
+                tau=self.tau)
+            return self.loss_weight * torch.sqrt(
+                divergence.clamp(min=0.0) + self.eps)
         return self.loss_weight * js_distance(
             pred,
             target.detach(),

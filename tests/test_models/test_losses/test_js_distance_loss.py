@@ -15,8 +15,8 @@ register_all_modules()
 LN2 = math.log(2.0)
 
 
-def naive_js(pred, target, axis='spatial', tau=1.0, eps=1e-8):
-    """sqrt(JS + eps) from the textbook formula, in float64.
+def naive_div(pred, target, axis='spatial', tau=1.0):
+    """D_JS of each distribution from the textbook formula, in float64.
 
     Returns (N, C) for ``'spatial'`` and (N, H, W) for ``'channel'``.
     """
@@ -32,7 +32,15 @@ def naive_js(pred, target, axis='spatial', tau=1.0, eps=1e-8):
     m = (p + q) / 2
     kl_pm = (p * torch.log(p / m)).sum(dim)
     kl_qm = (q * torch.log(q / m)).sum(dim)
-    return torch.sqrt(0.5 * (kl_pm + kl_qm) + eps)
+    return 0.5 * (kl_pm + kl_qm)
+
+
+def naive_js(pred, target, axis='spatial', tau=1.0, eps=1e-8):
+    """sqrt(JS + eps) per distribution, in float64.
+
+    Returns (N, C) for ``'spatial'`` and (N, H, W) for ``'channel'``.
+    """
+    return torch.sqrt(naive_div(pred, target, axis, tau) + eps)
 
 
 def rand_pair(shape=(2, 3, 4, 5), scale=1.0, seed=0):
@@ -48,8 +56,11 @@ def test_build_from_registry():
     assert (loss.axis, loss.tau, loss.loss_weight) == ('channel', 2.0, 3.0)
     # defaults
     loss = MODELS.build(dict(type='JSDistanceLoss'))
-    assert (loss.axis, loss.tau, loss.eps, loss.reduction,
-            loss.loss_weight) == ('spatial', 1.0, 1e-8, 'mean', 1.0)
+    assert (loss.axis, loss.tau, loss.eps, loss.reduction, loss.loss_weight,
+            loss.sqrt_per) == ('spatial', 1.0, 1e-8, 'mean', 1.0,
+                               'distribution')
+    loss = MODELS.build(dict(type='JSDistanceLoss', sqrt_per='level'))
+    assert loss.sqrt_per == 'level'
 
 
 @pytest.mark.parametrize('axis', ['spatial', 'channel'])
@@ -266,6 +277,8 @@ def test_low_precision_inputs(dtype, axis):
     (dict(eps=0.0), 'eps'),
     (dict(eps=-1e-8), 'eps'),
     (dict(reduction='max'), 'reduction'),
+    (dict(sqrt_per='channel'), 'sqrt_per'),
+    (dict(sqrt_per='level', reduction='none'), "reduction='none'"),
 ])
 def test_bad_options(kwargs, word):
     with pytest.raises(ValueError, match='JSDistanceLoss') as info:
@@ -286,3 +299,114 @@ def test_shape_mismatch(shape_a, shape_b):
     loss = JSDistanceLoss()
     with pytest.raises(ValueError, match='JSDistanceLoss'):
         loss(torch.randn(shape_a), torch.randn(shape_b))
+
+
+# sqrt_per: one root per distribution (default) or one per level
+
+
+@pytest.mark.parametrize('axis', ['spatial', 'channel'])
+@pytest.mark.parametrize('shape', [(2, 3, 4, 5), (3, 5, 1, 7), (1, 4, 9, 6)])
+@pytest.mark.parametrize('reduction', ['mean', 'sum'])
+def test_both_roots_match_float64(axis, shape, reduction):
+    x, y = rand_pair(shape, scale=2.0, seed=sum(shape) + 1)
+    div = naive_div(x, y, axis)  # (N, C) or (N, H, W), float64
+    reduce = torch.mean if reduction == 'mean' else torch.sum
+    # 'distribution': mean / sum over images and channels of the roots
+    out = JSDistanceLoss(axis=axis, reduction=reduction)(x, y)
+    assert out.dim() == 0 and out.dtype == torch.float32
+    assert out.item() == pytest.approx(
+        reduce(torch.sqrt(div + 1e-8)).item(), rel=1e-5, abs=1e-6)
+    # 'level': one root of the level's mean / summed divergence
+    level = JSDistanceLoss(axis=axis, reduction=reduction,
+                           sqrt_per='level')(x, y)
+    assert level.dim() == 0 and level.dtype == torch.float32
+    assert level.item() == pytest.approx(
+        torch.sqrt(reduce(div) + 1e-8).item(), rel=1e-5, abs=1e-6)
+    # the two readings are different losses (unless one distribution)
+    assert abs(level.item() - out.item()) > 1e-3
+
+
+def test_level_root_of_the_mean_is_above_the_mean_of_roots():
+    # Concavity of the root, on maps whose distributions differ a lot.
+    x, y = rand_pair((2, 6, 5, 5), scale=3.0, seed=21)
+    y[0] = x[0]  # image 0 identical: D = 0 there
+    loss = JSDistanceLoss(sqrt_per='level')(x, y)
+    plain = JSDistanceLoss()(x, y)
+    assert loss > plain
+    div = naive_div(x, y)
+    assert div[0].abs().max() < 1e-6 and div[1].min() > 1e-3
+    assert loss.item() == pytest.approx(math.sqrt(div.mean() + 1e-8),
+                                        rel=1e-5)
+    # one distribution: both readings agree
+    x1, y1 = x[:1, :1], y[1:, :1]
+    assert torch.allclose(
+        JSDistanceLoss(sqrt_per='level')(x1, y1), JSDistanceLoss()(x1, y1),
+        rtol=1e-6)
+
+
+@pytest.mark.parametrize('axis', ['spatial', 'channel'])
+def test_level_weight_and_avg_factor_act_under_the_root(axis):
+    x, y = rand_pair((2, 3, 4, 5), seed=22)
+    div = naive_div(x, y, axis)
+    weight = torch.rand(div.shape, generator=torch.Generator().manual_seed(1))
+    loss = JSDistanceLoss(axis=axis, sqrt_per='level', loss_weight=0.5)
+    assert loss(x, y, weight).item() == pytest.approx(
+        0.5 * math.sqrt((div * weight.double()).mean() + 1e-8), rel=1e-5)
+    assert loss(x, y, weight, avg_factor=3.0).item() == pytest.approx(
+        0.5 * math.sqrt((div * weight.double()).sum() / 3.0 + 1e-8),
+        rel=1e-5)
+    assert loss(x, y, reduction_override='sum').item() == pytest.approx(
+        0.5 * math.sqrt(div.sum() + 1e-8), rel=1e-5)
+    with pytest.raises(ValueError, match="reduction='none'"):
+        loss(x, y, reduction_override='none')
+
+
+@pytest.mark.parametrize('axis', ['spatial', 'channel'])
+def test_level_gradient_matches_float64(axis):
+    x, y = rand_pair((2, 3, 4, 5), scale=2.0, seed=23)
+    pred = x.clone().requires_grad_()
+    target = y.clone().requires_grad_()
+    JSDistanceLoss(axis=axis, sqrt_per='level')(pred, target).backward()
+    assert target.grad is None
+    pred64 = x.double().requires_grad_()
+    torch.sqrt(naive_div(pred64, y.double(), axis).mean() +
+               1e-8).backward()
+    assert torch.allclose(pred.grad.double(), pred64.grad, rtol=1e-3,
+                          atol=1e-7)
+    assert pred.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('axis', ['spatial', 'channel'])
+@pytest.mark.parametrize('eps', [1e-8, 1e-12])
+def test_level_finite_gradient_for_equal_inputs(axis, eps):
+    # D = 0: d sqrt(D + eps) / dD = 1 / (2 sqrt(eps)) is finite, and the
+    # divergence's own gradient vanishes at its minimum.
+    x, _ = rand_pair((2, 3, 4, 4), scale=3.0, seed=24)
+    pred = x.clone().requires_grad_()
+    loss = JSDistanceLoss(axis=axis, sqrt_per='level', eps=eps)(pred,
+                                                                x.clone())
+    # sqrt(eps) up to the fp32 rounding of D (~1e-9)
+    assert loss.item() < 1e-3
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()
+    assert pred.grad.abs().max().item() < 1e-3
+
+
+@pytest.mark.parametrize('axis', ['spatial', 'channel'])
+def test_level_bounded_by_sqrt_ln2(axis):
+    n, c, h, w = 2, 4, 3, 3
+    x = torch.full((n, c, h, w), -1e4)
+    y = torch.full((n, c, h, w), -1e4)
+    if axis == 'spatial':
+        x[:, :, 0, 0] = 1e4
+        y[:, :, 2, 2] = 1e4
+    else:
+        x[:, 0] = 1e4
+        y[:, 3] = 1e4
+    out = JSDistanceLoss(axis=axis, sqrt_per='level')(x, y)
+    assert out.item() == pytest.approx(math.sqrt(LN2), abs=1e-5)
+    for scale in (1e-3, 1.0, 1e3, 1e6):
+        a, b = rand_pair((2, 3, 4, 4), scale=scale, seed=25)
+        out = JSDistanceLoss(axis=axis, sqrt_per='level')(a, b)
+        assert torch.isfinite(out) and 0 <= out.item() <= math.sqrt(
+            LN2 + 1e-8) + 1e-6

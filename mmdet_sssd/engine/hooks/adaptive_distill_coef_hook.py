@@ -17,10 +17,17 @@ class AdaptiveDistillCoefHook(Hook):
 
     Rules:
 
-    - ``'step'``: ``lambda = base_coef * gamma ** (milestones passed)``. The
-      milestones default to those of the LR scheduler (the first
-      ``MultiStepLR`` of ``param_scheduler``), in its units, so lambda grows
-      exactly when the LR decays.
+    - ``'step'``: lambda is ``base_coef`` and is multiplied by ``gamma`` at
+      milestones. The milestones default to those of the LR scheduler (the
+      first ``MultiStepLR`` of ``param_scheduler``), in its units, so lambda
+      changes exactly when the LR decays. ``step_at`` says at which:
+
+      - ``'first_milestone'`` (default; SSSD's reading): once, at the first
+        one, ``lambda = base_coef * gamma`` from there on. The SSSD paper
+        changes lambda once, at LGD's first LR decay (120k of 180k
+        iterations), "to sustain distillation impact during LR decay".
+      - ``'every_milestone'`` (this hook's former behaviour):
+        ``lambda = base_coef * gamma ** (milestones passed)``.
     - ``'inverse_lr'``: ``lambda = min(base_coef * (lr0 / lr) ** power,
       max_coef)`` with lr0 the initial LR of the first param group; during
       the LR warm-up (``LinearLR`` or ``ConstantLR`` schedulers that raise
@@ -36,19 +43,26 @@ class AdaptiveDistillCoefHook(Hook):
         base_coef (float, optional): lambda at the start. Defaults to None:
             the distiller's ``distill_coef`` (``model.distill_coef``, 1.0
             unless set), so setting either one works.
-        milestones (Sequence[int], optional): Steps where lambda is
+        milestones (Sequence[int], optional): Steps where lambda may be
             multiplied by ``gamma`` (``'step'``). Defaults to the LR
-            scheduler's.
-        gamma (float): Multiplier at each milestone. Defaults to 2.0.
+            scheduler's. Several explicit milestones need an explicit
+            ``step_at``: before ``step_at`` existed, lambda changed at each.
+        gamma (float): The factor lambda is multiplied by at a milestone
+            (``'step'``). Defaults to 2.0.
         by_epoch (bool, optional): Units of ``milestones``; with the
             scheduler's milestones, its own units. Defaults to None, which
             means epochs for epoch-based training loops.
         power (float): Exponent of ``'inverse_lr'``. Defaults to 1.0.
         max_coef (float): Cap of ``'inverse_lr'``. Defaults to 10.0.
+        step_at (str, optional): ``'first_milestone'`` or
+            ``'every_milestone'`` (``'step'``), see above. Defaults to None:
+            ``'first_milestone'``, except that several explicit
+            ``milestones`` without ``step_at`` are an error.
     """
 
     priority = 'NORMAL'
     RULES = ('step', 'inverse_lr', 'constant')
+    STEP_AT = ('first_milestone', 'every_milestone')
 
     def __init__(self,
                  rule: str = 'step',
@@ -57,7 +71,8 @@ class AdaptiveDistillCoefHook(Hook):
                  gamma: float = 2.0,
                  by_epoch: Optional[bool] = None,
                  power: float = 1.0,
-                 max_coef: float = 10.0) -> None:
+                 max_coef: float = 10.0,
+                 step_at: Optional[str] = None) -> None:
         if rule not in self.RULES:
             raise ValueError(f'AdaptiveDistillCoefHook: rule must be one of '
                              f'{self.RULES}, got {rule!r}')
@@ -65,6 +80,17 @@ class AdaptiveDistillCoefHook(Hook):
         if milestones is not None and list(milestones) != sorted(milestones):
             raise ValueError(f'AdaptiveDistillCoefHook: milestones must be '
                              f'increasing, got {list(milestones)}')
+        if step_at is not None and step_at not in self.STEP_AT:
+            raise ValueError(f'AdaptiveDistillCoefHook: step_at must be one '
+                             f'of {self.STEP_AT}, got {step_at!r}')
+        if (rule == 'step' and step_at is None and milestones is not None
+                and len(milestones) > 1):
+            raise ValueError(
+                f'AdaptiveDistillCoefHook: milestones={list(milestones)} '
+                f'without step_at: lambda now changes only at the first '
+                f'milestone by default (SSSD); set '
+                f'step_at="every_milestone" to multiply it by gamma at each '
+                f'one (the former behaviour) or step_at="first_milestone"')
         self.rule = rule
         self.base_coef = base_coef
         self.milestones: Optional[List[int]] = (
@@ -73,6 +99,7 @@ class AdaptiveDistillCoefHook(Hook):
         self.by_epoch = by_epoch
         self.power = power
         self.max_coef = max_coef
+        self.step_at = 'first_milestone' if step_at is None else step_at
         self._warmup_ends: List[tuple] = []
 
     @staticmethod
@@ -142,6 +169,8 @@ class AdaptiveDistillCoefHook(Hook):
         if self.rule == 'step':
             step = runner.epoch if self.by_epoch else runner.iter
             passed = sum(step >= m for m in self.milestones)
+            if self.step_at == 'first_milestone':
+                passed = min(passed, 1)
             return self.base_coef * self.gamma**passed
         if any((runner.epoch if by_epoch else runner.iter) < end
                for end, by_epoch in self._warmup_ends):

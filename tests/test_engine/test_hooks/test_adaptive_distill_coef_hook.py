@@ -6,11 +6,17 @@ import itertools
 import json
 import math
 
+import os.path as osp
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
-from mmdet.registry import HOOKS
+import torch
+import torch.nn as nn
+from mmdet.registry import HOOKS, PARAM_SCHEDULERS
 from mmdet.utils import register_all_modules
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -21,6 +27,8 @@ from mmdet_sssd.testing import tiny_detector_cfg
 
 register_all_modules()
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 CLASSES = ('a', 'b', 'c')
 LR0 = 0.01
 _counter = itertools.count()
@@ -161,10 +169,11 @@ def hub_coefs(runner):
     return [float(v) for v in values]
 
 
-def test_step_rule_takes_scheduler_milestones(tmp_path, coco_root,
-                                              distiller_cfg):
+def test_every_milestone_takes_scheduler_milestones(tmp_path, coco_root,
+                                                    distiller_cfg):
     runner = make_runner(tmp_path, coco_root, distiller_cfg,
-                         hook=dict(rule='step', base_coef=0.5, gamma=3.0))
+                         hook=dict(rule='step', base_coef=0.5, gamma=3.0,
+                                   step_at='every_milestone'))
     runner.train()
     recs = records(runner)
     assert [r['iter'] for r in recs] == list(range(8))
@@ -189,8 +198,41 @@ def test_step_rule_takes_scheduler_milestones(tmp_path, coco_root,
 
 
 def test_step_rule_defaults(tmp_path, coco_root, distiller_cfg):
-    # gamma defaults to 2, base_coef to 1; the default rule is 'step'
+    # The default rule is 'step' at the first milestone only (SSSD: one
+    # change, at the first LR decay), gamma 2, base_coef 1.
     runner = make_runner(tmp_path, coco_root, distiller_cfg, hook=dict())
+    runner.train()
+    recs = records(runner)
+    assert coefs(runner) == [1.0] * 4 + [2.0] * 4
+    # the LR decays twice (4 and 6), lambda changes at the first only
+    lrs = [r['lr'] for r in recs]
+    assert lrs[3:] == pytest.approx([LR0] + [LR0 * 0.1] * 2 +
+                                    [LR0 * 0.01] * 2)
+    hook = [h for h in runner.hooks
+            if isinstance(h, AdaptiveDistillCoefHook)][0]
+    assert (hook.rule, hook.step_at, hook.gamma) == ('step',
+                                                     'first_milestone', 2.0)
+    assert hook.milestones == [4, 6] and hook.by_epoch is False
+    assert hub_coefs(runner) == pytest.approx(coefs(runner))
+
+
+def test_first_milestone_factor(tmp_path, coco_root, distiller_cfg):
+    # gamma is the factor of the one change
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(gamma=5.0, base_coef=0.5))
+    runner.train()
+    assert coefs(runner) == pytest.approx([0.5] * 4 + [2.5] * 4)
+    # ... and a factor below 1 lowers lambda once
+    runner = make_runner(tmp_path / 'b', coco_root, distiller_cfg,
+                         hook=dict(gamma=0.25, step_at='first_milestone'))
+    runner.train()
+    assert coefs(runner) == pytest.approx([1.0] * 4 + [0.25] * 4)
+
+
+def test_every_milestone_defaults(tmp_path, coco_root, distiller_cfg):
+    # the former default: x2 at each of the scheduler's milestones
+    runner = make_runner(tmp_path, coco_root, distiller_cfg,
+                         hook=dict(step_at='every_milestone'))
     runner.train()
     assert coefs(runner) == [1.0] * 4 + [2.0] * 2 + [4.0] * 2
 
@@ -201,7 +243,7 @@ def test_base_coef_defaults_to_the_models_distill_coef(tmp_path, coco_root,
     model = dict(distiller_cfg, distill_coef=0.5)
     runner = make_runner(tmp_path, coco_root, model, hook=dict())
     runner.train()
-    assert coefs(runner) == [0.5] * 4 + [1.0] * 2 + [2.0] * 2
+    assert coefs(runner) == [0.5] * 4 + [1.0] * 4
     # an explicit base_coef wins
     runner = make_runner(tmp_path / 'b', coco_root, model,
                          hook=dict(base_coef=3.0, rule='constant'))
@@ -214,24 +256,52 @@ def test_step_rule_scheduler_with_begin(tmp_path, coco_root, distiller_cfg):
     sched = [dict(type='MultiStepLR', by_epoch=False, begin=2, end=100,
                   milestones=[2, 3], gamma=0.1)]
     runner = make_runner(tmp_path, coco_root, distiller_cfg,
-                         hook=dict(gamma=10.0), param_scheduler=sched)
+                         hook=dict(gamma=10.0, step_at='every_milestone'),
+                         param_scheduler=sched)
     runner.train()
     recs = records(runner)
     lrs = np.array([r['lr'] for r in recs])
     assert coefs(runner) == pytest.approx([1.] * 4 + [10.] + [100.] * 3)
     # the same iterations as the LR decay
     assert np.allclose(lrs * np.array(coefs(runner)), LR0)
+    # by default, the first of them only
+    runner = make_runner(tmp_path / 'b', coco_root, distiller_cfg,
+                         hook=dict(gamma=10.0), param_scheduler=sched)
+    runner.train()
+    assert coefs(runner) == pytest.approx([1.] * 4 + [10.] * 4)
 
 
 def test_step_rule_explicit_milestones(tmp_path, coco_root, distiller_cfg):
     runner = make_runner(
         tmp_path, coco_root, distiller_cfg,
         hook=dict(rule='step', milestones=[1, 3, 7], gamma=2.0,
-                  base_coef=0.25))
+                  base_coef=0.25, step_at='every_milestone'))
     runner.train()
     assert coefs(runner) == pytest.approx(
         [0.25, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 2.0])
     assert hub_coefs(runner) == pytest.approx(coefs(runner))
+    runner = make_runner(
+        tmp_path / 'b', coco_root, distiller_cfg,
+        hook=dict(milestones=[1, 3, 7], base_coef=0.25,
+                  step_at='first_milestone'))
+    runner.train()
+    assert coefs(runner) == pytest.approx([0.25] + [0.5] * 7)
+    # one explicit milestone needs no step_at
+    runner = make_runner(tmp_path / 'c', coco_root, distiller_cfg,
+                         hook=dict(milestones=[3], gamma=3.0))
+    runner.train()
+    assert coefs(runner) == pytest.approx([1.0] * 3 + [3.0] * 5)
+
+
+def test_several_explicit_milestones_need_step_at():
+    # Before step_at, lambda changed at each of them: no silent change of
+    # such a config, the error names the option.
+    with pytest.raises(ValueError, match='every_milestone'):
+        AdaptiveDistillCoefHook(milestones=[1, 3, 7])
+    with pytest.raises(ValueError, match='step_at'):
+        HOOKS.build(dict(type='AdaptiveDistillCoefHook', milestones=[2, 4]))
+    # other rules ignore the milestones
+    AdaptiveDistillCoefHook(rule='constant', milestones=[1, 3])
 
 
 def test_step_rule_epoch_based(tmp_path, coco_root, distiller_cfg):
@@ -242,7 +312,8 @@ def test_step_rule_epoch_based(tmp_path, coco_root, distiller_cfg):
     runner.train()
     recs = records(runner)
     assert [r['epoch'] for r in recs] == [0, 0, 1, 1, 2, 2, 3, 3]
-    assert coefs(runner) == [1.0] * 4 + [2.0] * 2 + [4.0] * 2
+    # one change, at the first LR decay (epoch 2)
+    assert coefs(runner) == [1.0] * 4 + [2.0] * 4
     lrs = [r['lr'] for r in recs]
     assert lrs[2:4] == pytest.approx([LR0] * 2)
     assert lrs[4:6] == pytest.approx([LR0 * 0.1] * 2)
@@ -250,6 +321,11 @@ def test_step_rule_epoch_based(tmp_path, coco_root, distiller_cfg):
     hook = [h for h in runner.hooks
             if isinstance(h, AdaptiveDistillCoefHook)][0]
     assert hook.by_epoch is True and hook.milestones == [2, 3]
+    runner = make_runner(tmp_path / 'b', coco_root, distiller_cfg,
+                         hook=dict(step_at='every_milestone'),
+                         param_scheduler=sched, max_epochs=4)
+    runner.train()
+    assert coefs(runner) == [1.0] * 4 + [2.0] * 2 + [4.0] * 2
 
 
 @pytest.mark.parametrize('by_epoch, expected', [
@@ -262,7 +338,8 @@ def test_step_rule_explicit_milestones_epoch_based(tmp_path, coco_root,
     runner = make_runner(
         tmp_path, coco_root, distiller_cfg, max_epochs=4,
         param_scheduler=[dict(type='ConstantLR', factor=1.0, end=1)],
-        hook=dict(milestones=[1, 3], gamma=3.0, by_epoch=by_epoch))
+        hook=dict(milestones=[1, 3], gamma=3.0, by_epoch=by_epoch,
+                  step_at='every_milestone'))
     runner.train()
     assert coefs(runner) == pytest.approx(expected)
 
@@ -311,6 +388,7 @@ def test_zero_coef_zeroes_distill_loss(tmp_path, coco_root, distiller_cfg):
 
 @pytest.mark.parametrize('hook', [
     dict(rule='step', base_coef=0.5, gamma=3.0),
+    dict(rule='step', base_coef=0.5, gamma=3.0, step_at='every_milestone'),
     dict(rule='inverse_lr', power=1.0, max_coef=20.),
 ])
 def test_resume_gives_uninterrupted_values(tmp_path, coco_root,
@@ -382,6 +460,8 @@ def test_bad_rule_raises(tmp_path, coco_root, distiller_cfg):
     dict(gamma=-1.0),
     dict(base_coef=5.0, max_coef=2.0),
     dict(milestones=[4, 2]),
+    dict(step_at='first'),
+    dict(step_at='all'),
 ])
 def test_bad_options_raise(kwargs):
     with pytest.raises(ValueError, match='AdaptiveDistillCoefHook'):
@@ -419,3 +499,106 @@ def test_inverse_lr_rule_follows_a_decaying_linear_lr(tmp_path, coco_root,
     assert recs[-1]['lr'] < LR0 / 5
     for r in recs:
         assert r['coef'] == pytest.approx(LR0 / r['lr'], rel=1e-9)
+
+
+# The real schedules: the SSSD COCO config's (mmdet's 2x, epoch-based) and
+# LGD's 180k iterations. No training: the hook and the real mmengine
+# schedulers are stepped through every iteration of the schedule.
+
+LGD_180K = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=1000),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=180000,
+         milestones=[120000, 160000], gamma=0.1)
+]
+
+
+class _Distiller(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(1, 1)
+        self.distill_coef = 1.0
+
+
+def run_schedule(param_scheduler, max_iters, iters_per_epoch=None,
+                 **hook_kwargs):
+    """Iterations (and epochs) at which lambda and the LR change, as
+    ``[(iter, epoch, value), ...]`` each, and the hook."""
+    model = _Distiller()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR0)
+    schedulers = [
+        PARAM_SCHEDULERS.build(copy.deepcopy(cfg),
+                               default_args=dict(optimizer=optimizer))
+        for cfg in param_scheduler
+    ]
+    loop = ('EpochBasedTrainLoop' if iters_per_epoch else
+            'IterBasedTrainLoop')
+    runner = SimpleNamespace(
+        model=model, param_schedulers=schedulers, iter=0, epoch=0,
+        train_loop=type(loop, (), {})(),
+        optim_wrapper=SimpleNamespace(optimizer=optimizer))
+    hook = AdaptiveDistillCoefHook(**hook_kwargs)
+    hook.before_run(runner)
+    hook.before_train(runner)
+    coef_changes, lr_changes = [], []
+    last_coef = None
+    for it in range(max_iters):
+        runner.iter = it
+        if iters_per_epoch:
+            runner.epoch = it // iters_per_epoch
+        # what before_train_iter sets (its logging is slow for 180k steps;
+        # the training runs above cover it)
+        coef = hook.coef(runner)
+        lr = optimizer.param_groups[0]['lr']
+        if coef != last_coef:
+            coef_changes.append((it, runner.epoch, coef))
+            last_coef = coef
+        # after the warm-up
+        if it > 2000 and (not lr_changes or lr != lr_changes[-1][2]):
+            lr_changes.append((it, runner.epoch, lr))
+        for s in schedulers:
+            if not s.by_epoch:
+                s.step()
+        if iters_per_epoch and (it + 1) % iters_per_epoch == 0:
+            for s in schedulers:
+                if s.by_epoch:
+                    s.step()
+    return coef_changes, lr_changes, hook
+
+
+def test_lgd_180k_iterations_one_change_at_120k():
+    coefs_, lrs, hook = run_schedule(LGD_180K, 180000)
+    # the LR: warm-up, then x0.1 at 120k and 160k
+    assert [(i, pytest.approx(v)) for i, _, v in lrs] == [
+        (2001, LR0), (120000, LR0 * 0.1), (160000, LR0 * 0.01)]
+    # lambda: once, at the first decay
+    assert [(i, v) for i, _, v in coefs_] == [(0, 1.0), (120000, 2.0)]
+    assert hook.milestones == [120000, 160000] and not hook.by_epoch
+    # the former rule: at both
+    coefs_, _, _ = run_schedule(LGD_180K, 180000, gamma=3.0,
+                                step_at='every_milestone')
+    assert [(i, v) for i, _, v in coefs_] == [(0, 1.0), (120000, 3.0),
+                                              (160000, 9.0)]
+
+
+@pytest.mark.parametrize('config', [
+    'configs/sssd/sssd_retinanet_r50_fpn_2x_coco.py',
+    'configs/sssd/sssd_faster-rcnn_r50_fpn_1x_coco.py'
+])
+def test_sssd_config_schedule_one_change_at_first_decay(config):
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    assert cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    steps = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
+    first, second = steps[0].milestones  # 16, 22 (2x) or 8, 11 (1x)
+    epochs, per_epoch = cfg.train_cfg.max_epochs, 1000
+    coefs_, lrs, hook = run_schedule(cfg.param_scheduler, epochs * per_epoch,
+                                     per_epoch, gamma=1.5)
+    # the LR decays at the start of two epochs ...
+    assert [(e, pytest.approx(v)) for _, e, v in lrs] == [
+        (2, LR0), (first, LR0 * 0.1), (second, LR0 * 0.01)]
+    # ... lambda once, at the first
+    assert [(i, e, v) for i, e, v in coefs_] == [(0, 0, 1.0),
+                                                 (first * per_epoch, first,
+                                                  1.5)]
+    assert hook.by_epoch and hook.milestones == [first, second]

@@ -18,6 +18,10 @@ def _shrink(cfg):
                 cfg[key] = _WIDTHS.get(value, value)
             elif key == 'stacked_convs' and isinstance(value, int):
                 cfg[key] = min(value, 1)
+            elif key == 'num_groups' and isinstance(value, int):
+                # GN(32) on 32 channels would normalise single values on
+                # the 1x1 top level of tiny images
+                cfg[key] = min(value, 8)
             else:
                 _shrink(value)
     elif isinstance(cfg, (list, tuple)):
@@ -35,18 +39,16 @@ def get_stock_config(name: str) -> Config:
     return get_config(f'mmdet::{name}')
 
 
-def tiny_detector_cfg(name: str, num_classes: int = None) -> ConfigDict:
-    """The ``model`` of a stock mmdet config, shrunk for CPU tests.
+def shrink_detector_cfg(model: dict) -> ConfigDict:
+    """A detector's ``model`` config shrunk for CPU tests (a copy).
 
-    ResNet backbones become ResNet-18 with 16 base channels; CSPDarknet/
+    ResNet backbones become ResNet-18 with 16 base channels (a caffe-style
+    one becomes pytorch-style, with the matching preprocessor); CSPDarknet/
     CSPNeXt backbones get a widen factor of 1/8; necks and heads get 32
-    channels and one stacked conv; no pretrained weights are loaded.
-
-    Args:
-        name (str): Config path under mmdet's ``configs/``.
-        num_classes (int, optional): Overrides every head's classes.
+    channels and one stacked conv; no pretrained weights are loaded
+    (``init_cfg=None``).
     """
-    model = copy.deepcopy(get_stock_config(name).model)
+    model = copy.deepcopy(ConfigDict(model))
     backbone = model.backbone
     backbone.pop('init_cfg', None)
     if backbone.type == 'ResNet':
@@ -68,11 +70,41 @@ def tiny_detector_cfg(name: str, num_classes: int = None) -> ConfigDict:
             in_channels=[32, 64, 128], out_channels=32, num_csp_blocks=1)
         model.bbox_head.update(in_channels=32, feat_channels=32)
     else:
-        raise ValueError(f'tiny_detector_cfg: no rule to shrink a '
+        raise ValueError(f'shrink_detector_cfg: no rule to shrink a '
                          f'{backbone.type} backbone')
     for key in ('bbox_head', 'rpn_head', 'roi_head'):
         if key in model:
             _shrink(model[key])
+            _shrink_default_gn(model[key])
+    return model
+
+
+def _shrink_default_gn(head: dict) -> None:
+    """A head whose class defaults to GroupNorm(32) (FCOS...) gets 8
+    groups, like the ones its config names (:func:`_shrink`)."""
+    if 'norm_cfg' in head or 'type' not in head:
+        return
+    import inspect
+
+    import mmdet.models  # noqa: F401 (registers the heads)
+    from mmdet.registry import MODELS
+    param = inspect.signature(
+        MODELS.get(head['type']).__init__).parameters.get('norm_cfg')
+    default = getattr(param, 'default', None)
+    if isinstance(default, dict) and default.get('type') == 'GN':
+        head['norm_cfg'] = dict(
+            default, num_groups=min(default.get('num_groups', 1), 8))
+
+
+def tiny_detector_cfg(name: str, num_classes: int = None) -> ConfigDict:
+    """The ``model`` of a stock mmdet config, shrunk for CPU tests
+    (:func:`shrink_detector_cfg`).
+
+    Args:
+        name (str): Config path under mmdet's ``configs/``.
+        num_classes (int, optional): Overrides every head's classes.
+    """
+    model = shrink_detector_cfg(get_stock_config(name).model)
     if num_classes is not None:
         _set_num_classes(model, num_classes)
     return model
@@ -97,10 +129,13 @@ def make_toy_coco(root: str,
                   num_train: int = 8,
                   num_val: int = 4,
                   size: int = 64,
-                  seed: int = 0) -> None:
+                  seed: int = 0,
+                  classes=TOY_CLASSES) -> None:
     """Write a tiny COCO-format dataset of shapes on noise to ``root``:
-    ``images/*.png``, ``train.json`` and ``val.json`` (classes
-    :data:`TOY_CLASSES`), as read by ``configs/toy/``."""
+    ``images/*.png``, ``train.json`` and ``val.json``, as read by
+    ``configs/toy/``. Every image has 1-3 objects; object ``i`` is drawn as
+    shape ``label % 3`` (rectangle, ellipse, cross) and named
+    ``classes[label]``."""
     import json
     import os
 
@@ -109,7 +144,7 @@ def make_toy_coco(root: str,
 
     rng = np.random.RandomState(seed)
     os.makedirs(os.path.join(root, 'images'), exist_ok=True)
-    categories = [dict(id=i + 1, name=n) for i, n in enumerate(TOY_CLASSES)]
+    categories = [dict(id=i + 1, name=n) for i, n in enumerate(classes)]
     for split, num in (('train', num_train), ('val', num_val)):
         images, annotations = [], []
         for i in range(num):
@@ -118,11 +153,11 @@ def make_toy_coco(root: str,
             for _ in range(rng.randint(1, 4)):
                 w, h = (int(v) for v in rng.randint(size // 6, size // 2, 2))
                 x, y = int(rng.randint(0, size - w)), int(rng.randint(0, size - h))
-                label = int(rng.randint(len(TOY_CLASSES)))
+                label = int(rng.randint(len(classes)))
                 color = tuple(int(c) for c in rng.randint(120, 256, 3))
-                if label == 0:
+                if label % 3 == 0:
                     cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), color, -1)
-                elif label == 1:
+                elif label % 3 == 1:
                     cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2, h // 2),
                                 0, 0, 360, color, -1)
                 else:

@@ -19,6 +19,7 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import CheckpointLoader  # noqa: E402
 
+from mmdet_sssd import CrashSafeCheckpointHook  # noqa: E402
 from mmdet_sssd.utils import student_config, student_state_dict  # noqa: E402
 
 
@@ -31,6 +32,16 @@ def parse_args():
     return parser.parse_args()
 
 
+def _stock_checkpoint_hook(cfg: Config) -> Config:
+    """mmengine's own CheckpointHook in place of the plugin's
+    CrashSafeCheckpointHook (same arguments), which stock mmdet lacks."""
+    checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+    if checkpoint and checkpoint.get('type') in ('CrashSafeCheckpointHook',
+                                                 CrashSafeCheckpointHook):
+        checkpoint.type = 'CheckpointHook'
+    return cfg
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -39,7 +50,7 @@ def main():
     checkpoint = CheckpointLoader.load_checkpoint(
         args.checkpoint, map_location='cpu')
     state_dict = student_state_dict(checkpoint)
-    student_cfg = student_config(cfg)
+    student_cfg = _stock_checkpoint_hook(student_config(cfg))
 
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules

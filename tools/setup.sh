@@ -5,15 +5,17 @@
 #   bash tools/setup.sh            # stack + plugin + demo extras + test tools
 #   PYTHON=/path/to/python bash tools/setup.sh
 #
-# What it does, in order (every step is skipped when already satisfied, so a
-# second run takes seconds):
+# It installs the versions verified together, pinned in
+# requirements/verified.txt (the package accepts the ranges of
+# requirements/runtime.txt). What it does, in order (every step is skipped
+# when already satisfied, so a second run takes seconds):
 #   1. setuptools>=77,<82, wheel, ninja      (mmcv's setup.py needs pkg_resources)
-#   2. torch, only if missing                (TORCH_SPEC, default torch==2.13.0)
-#   3. mmengine 0.10.7
-#   4. mmcv 2.1.0 WITH its C++ ops           (a wheel from PIP_FIND_LINKS if one
+#   2. torch, only if missing                (TORCH_SPEC, default the verified one)
+#   3. mmengine
+#   4. mmcv WITH its C++ ops                 (a wheel from PIP_FIND_LINKS if one
 #                                             matches, else built from source with
 #                                             --no-build-isolation, ~10 min/2 cores)
-#   5. mmdet 3.3.0, pycocotools
+#   5. mmdet, pycocotools
 #   6. openmim 0.3.9 without its setuptools-downgrading dependencies
 #   7. the plugin itself, scikit-learn/matplotlib, pytest
 #   8. removes torchvision if anything pulled it in, then checks the result.
@@ -21,9 +23,14 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-$(command -v python || command -v python3)}"
-TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 PIP=("$PY" -m pip install --disable-pip-version-check)
 REQ="$ROOT/requirements"
+# The verified pin of a package, e.g. `pin mmcv` -> mmcv==2.1.0
+pin() { grep -E "^$1==" "$REQ/verified.txt" | head -n1 | tr -d '[:space:]'; }
+TORCH_SPEC="${TORCH_SPEC:-$(pin torch)}"
+MMENGINE="$(pin mmengine)"; MMCV="$(pin mmcv)"; MMDET="$(pin mmdet)"
+[ -n "$TORCH_SPEC" ] && [ -n "$MMENGINE" ] && [ -n "$MMCV" ] && [ -n "$MMDET" ] ||
+    { echo "[setup] requirements/verified.txt lacks a torch/mmengine/mmcv/mmdet pin" >&2; exit 1; }
 
 step() { printf '\n[setup] %s\n' "$*"; }
 fail() { printf '\n[setup] FAILED: %s\n' "$*" >&2; exit 1; }
@@ -49,31 +56,34 @@ has 'setuptools>=77,<82' wheel ninja packaging ||
 step "2/8 torch"
 if "$PY" -c 'import torch' >/dev/null 2>&1; then
     echo "torch $("$PY" -c 'import torch; print(torch.__version__)') already installed: kept"
+    has "$(grep -E '^torch' "$REQ/runtime.txt" | head -n1)" ||
+        echo "note: it is older than the oldest torch tested with mmdet_sssd ($(grep -E '^torch' "$REQ/runtime.txt" | head -n1))"
 else
     "${PIP[@]}" -q "$TORCH_SPEC" || fail "could not install $TORCH_SPEC (set TORCH_SPEC)"
 fi
 
-step "3/8 mmengine"
-has 'mmengine==0.10.7' || "${PIP[@]}" -q 'mmengine==0.10.7' || fail "mmengine"
+step "3/8 $MMENGINE"
+has "$MMENGINE" || "${PIP[@]}" -q "$MMENGINE" || fail "$MMENGINE"
 
-step "4/8 mmcv 2.1.0 with ops"
-if has 'mmcv==2.1.0' && "$PY" -c 'import mmcv.ops' >/dev/null 2>&1; then
-    echo "mmcv 2.1.0 with ops already installed"
+step "4/8 $MMCV with ops"
+if has "$MMCV" && "$PY" -c 'import mmcv.ops' >/dev/null 2>&1; then
+    echo "$MMCV with ops already installed"
 else
     # mmcv-lite or an ops-less build must go, or pip keeps it.
     "$PY" -m pip uninstall -y -q mmcv mmcv-lite >/dev/null 2>&1 || true
     # No build isolation: the ops are compiled against the installed torch.
     # PIP_FIND_LINKS (e.g. ../shared/wheels) is honoured: a matching wheel wins.
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc 2>/dev/null || echo 2)}" \
-        "${PIP[@]}" --no-build-isolation 'mmcv==2.1.0' ||
-        fail "mmcv 2.1.0 build failed (see the compiler output above)"
+        "${PIP[@]}" --no-build-isolation "$MMCV" ||
+        fail "$MMCV build failed (see the compiler output above)"
     "$PY" -c 'import mmcv.ops' ||
         fail "mmcv installed but 'import mmcv.ops' fails: it was built without ops or for another torch; remove it (pip uninstall mmcv) and rerun"
 fi
 
-step "5/8 mmdet"
-has 'mmdet==3.3.0' pycocotools || "${PIP[@]}" -q -r "$REQ/runtime.txt" ||
-    fail "mmdet 3.3.0 / pycocotools"
+step "5/8 $MMDET"
+# Not `-r runtime.txt`: its torch range could replace a torch kept in step 2.
+has "$MMDET" 'pycocotools>=2.0.7' || "${PIP[@]}" -q "$MMDET" 'pycocotools>=2.0.7' ||
+    fail "$MMDET / pycocotools"
 
 step "6/8 openmim"
 has 'openmim==0.3.9' click colorama model-index pandas requests rich tabulate || {

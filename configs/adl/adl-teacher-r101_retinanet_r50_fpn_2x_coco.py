@@ -19,3 +19,5 @@ custom_hooks = [
     dict(type='EpochSeedHook'),
     dict(type='TrainDataCheckHook')
 ]
+# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -26,3 +26,5 @@ custom_hooks = [
     dict(type='EpochSeedHook'),  # exact resume of the random streams
     dict(type='TrainDataCheckHook')  # bad annotations: error or report
 ]
+# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -21,3 +21,5 @@ custom_hooks = [
 optim_wrapper = dict(clip_grad=dict(type='value', clip_value=1.0))
 # The frozen backbone gets no gradient for 20k iterations: DDP must allow it.
 find_unused_parameters = True
+# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -17,3 +17,5 @@ custom_hooks = [
 ]
 # The stock FCOS base clips by norm: replace its clip_grad whole.
 optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))
+# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -17,3 +17,5 @@ custom_hooks = [
 # The stock base sets no clip_grad: a plain merge, as mmdet's own configs
 # do (a `_delete_` here would leak into clip_grad_value_'s arguments).
 optim_wrapper = dict(clip_grad=dict(type='value', clip_value=1.0))
+# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

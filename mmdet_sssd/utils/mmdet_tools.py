@@ -2,7 +2,7 @@
 import os.path as osp
 import runpy
 import sys
-from typing import List, Optional
+from typing import List
 
 import torch
 import torch.distributed as dist
@@ -91,8 +91,6 @@ def run_mmdet_tool(name: str) -> None:
             f'mmdet\'s {name} is not at {script}; install mmdet from its '
             f'wheel (pip install mmdet==3.3.0), which ships its tools')
     argv = _cpu_distributed_fallback(sys.argv[1:])
-    if name == 'train.py':
-        argv = _checked_resume(argv)
     sys.argv = [script] + argv
     try:
         runpy.run_path(script, run_name='__main__')
@@ -105,47 +103,6 @@ def run_mmdet_tool(name: str) -> None:
                 'or set filter_cfg.filter_empty_gt=False if every image is '
                 'meant to be background') from e
         raise
-
-
-def _work_dir(argv: List[str]) -> Optional[str]:
-    """The work dir mmdet's train.py will use (--work-dir, then the
-    config's ``work_dir``, then ``./work_dirs/<config name>``)."""
-    if '--work-dir' in argv:
-        return argv[argv.index('--work-dir') + 1]
-    from mmengine.config import Config
-    config = next((a for a in argv if a.endswith('.py')), None)
-    if config is None:
-        return None
-    work_dir = Config.fromfile(config).get('work_dir')
-    return work_dir or osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config))[0])
-
-
-def _checked_resume(argv: List[str]) -> List[str]:
-    """``--resume`` without a path resumes from ``last_checkpoint``; if that
-    names a missing or incomplete file, name the newest complete checkpoint
-    explicitly instead (see :func:`find_resumable_checkpoint`)."""
-    from .checkpoint import find_resumable_checkpoint, is_complete_checkpoint
-    if '--resume' not in argv:
-        return argv
-    i = argv.index('--resume')
-    if i + 1 < len(argv) and not argv[i + 1].startswith('-'):
-        return argv  # an explicit checkpoint
-    work_dir = _work_dir(argv)
-    pointer = osp.join(work_dir or '', 'last_checkpoint')
-    if work_dir is None or not osp.isfile(pointer):
-        return argv
-    with open(pointer) as f:
-        named = f.read().strip()
-    if named and is_complete_checkpoint(named):
-        return argv
-    found = find_resumable_checkpoint(work_dir)
-    if found is None:
-        raise FileNotFoundError(
-            f'--resume: {pointer} names {named!r}, which is missing or '
-            f'incomplete, and {work_dir} holds no complete checkpoint; '
-            f'train without --resume to start over')
-    return argv[:i + 1] + [found] + argv[i + 1:]
 
 
 def _raised_in(error: BaseException, function: str) -> bool:

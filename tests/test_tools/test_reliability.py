@@ -1,6 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""Crash and resume, and data-parallel training with torch.distributed
-(torchrun, gloo, CPU), through tools/train.py and tools/dist_train.sh."""
+"""Crash and resume (CrashSafeCheckpointHook, turned on by the toy config),
+and data-parallel training with torch.distributed (torchrun, gloo, CPU),
+through tools/train.py and tools/dist_train.sh."""
 import json
 import os
 import os.path as osp
@@ -14,6 +15,7 @@ import pytest
 import torch
 
 from mmdet_sssd.testing import TOY_CLASSES, make_toy_coco
+from mmdet_sssd.utils import load_from_local_safely
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(ROOT, 'configs', 'toy', 'sssd_retinanet_r18-tiny_fpn_toy.py')
@@ -45,8 +47,8 @@ def scalars(work_dir):
 
 
 def load_state(path):
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    return ckpt
+    # the plugin's safe loader reads mmengine's checkpoints as they are
+    return load_from_local_safely(path, map_location='cpu')
 
 
 CRASH_CONFIG = f'''

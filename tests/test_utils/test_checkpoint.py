@@ -1,27 +1,35 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""Atomic checkpoint writes and the choice of checkpoint to resume from."""
+"""Atomic checkpoint writes (opt-in) and the choice of checkpoint to resume
+from."""
 import os
 import os.path as osp
 import time
 
 import pytest
 import torch
-from mmengine.fileio import get_file_backend
+from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.runner import save_checkpoint
 
-import mmdet_sssd  # noqa: F401  (registers the atomic local backend)
+import mmdet_sssd  # noqa: F401
 from mmdet_sssd.utils import (AtomicLocalBackend, find_resumable_checkpoint,
-                              is_complete_checkpoint)
+                              is_complete_checkpoint, register_atomic_backend)
 
 
-def test_mmengine_uses_the_atomic_backend_for_local_paths(tmp_path):
-    assert isinstance(get_file_backend(str(tmp_path / 'x.pth')),
+def test_atomic_backend_is_opt_in(tmp_path):
+    path = str(tmp_path / 'x.pth')
+    # importing mmdet_sssd leaves mmengine's local backend as it is
+    assert type(get_file_backend(path)) is LocalBackend
+    args = register_atomic_backend()
+    assert isinstance(get_file_backend(path, backend_args=args),
                       AtomicLocalBackend)
+    assert type(get_file_backend(path)) is LocalBackend  # still
 
 
 def test_crash_during_a_write_keeps_the_previous_file(tmp_path, monkeypatch):
     path = str(tmp_path / 'epoch_1.pth')
-    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path)
+    args = register_atomic_backend()
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path,
+                    backend_args=args)
     assert is_complete_checkpoint(path)
 
     def crash(src, dst):  # the process dies before the rename
@@ -29,16 +37,18 @@ def test_crash_during_a_write_keeps_the_previous_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'replace', crash)
     with pytest.raises(KeyboardInterrupt):
-        save_checkpoint({'state_dict': {'w': torch.zeros(3)}}, path)
+        save_checkpoint({'state_dict': {'w': torch.zeros(3)}}, path,
+                        backend_args=args)
     monkeypatch.undo()
-    ckpt = torch.load(path, weights_only=False)
+    ckpt = torch.load(path, weights_only=True)
     assert torch.equal(ckpt['state_dict']['w'], torch.ones(3))
     assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left
 
 
 def test_written_file_is_complete_with_default_permissions(tmp_path):
     path = str(tmp_path / 'sub' / 'iter_2.pth')
-    save_checkpoint({'meta': {'iter': 2}}, path)
+    save_checkpoint({'meta': {'iter': 2}}, path,
+                    backend_args=register_atomic_backend())
     assert is_complete_checkpoint(path)
     umask = os.umask(0)
     os.umask(umask)

@@ -55,9 +55,15 @@ class FrozenDetector:
 
     def load(self) -> None:
         """Loads the checkpoint (strict: a teacher with missing or
-        mismatched weights would teach noise)."""
-        load_checkpoint(self.model, self.checkpoint, map_location='cpu',
-                        strict=True, logger='current')
+        mismatched weights would teach noise). A local file goes through
+        mmdet_sssd's safe loader (see ``docs/safety.md``)."""
+        from mmdet_sssd.utils.checkpoint import UntrustedCheckpointError
+        try:
+            load_checkpoint(self.model, self.checkpoint, map_location='cpu',
+                            strict=True, logger='current')
+        except UntrustedCheckpointError as e:
+            raise UntrustedCheckpointError(
+                f'SSSDDistiller: pretrained_teacher.checkpoint: {e}') from None
 
     @property
     def neck(self):

@@ -302,7 +302,8 @@ assert after['schemes'][''] is load_from_local_safely
 # a load leaves torch's allowlist as it was
 torch.save({'w': torch.ones(1)}, PATH)
 CheckpointLoader.load_checkpoint(PATH)
-assert set(torch.serialization.get_safe_globals()) == set(before['safe_globals'])
+assert set(torch.serialization.get_safe_globals()) == \
+    set(before['safe_globals'])
 print('unchanged')
 '''
 

@@ -24,11 +24,13 @@ class CrashSafeCheckpointHook(CheckpointHook):
       warning.
 
     Takes the same arguments as ``CheckpointHook``. Turn it on in a config
-    with ``default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))``
-    (merged into the base's checkpoint settings). Atomic writes apply to a
-    local ``out_dir`` without ``backend_args``; other storage is written as
-    mmengine writes it. Nothing outside the runner that uses it changes:
-    mmengine's ``local`` backend stays as it is.
+    with (merged into the base's checkpoint settings)::
+
+        default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))
+
+    Atomic writes apply to a local ``out_dir`` without ``backend_args``;
+    other storage is written as mmengine writes it. Nothing outside the
+    runner that uses it changes: mmengine's ``local`` backend stays as it is.
     """
 
     def before_run(self, runner) -> None:

@@ -65,18 +65,61 @@ class StepProbe(Hook):
 
 def expected_recipe(path: str, cfg: Config):
     """What the README states for the label-teacher COCO configs (LGD's
-    recipe): None for configs it says nothing about."""
-    folder = path.split(osp.sep)[1]
+    recipe and teacher; docs/lgd_fidelity.md): None for configs it says
+    nothing about."""
+    folder, name = path.split(osp.sep)[1], osp.basename(path)
     model = cfg.model
-    if (folder not in ('sssd', 'lgd', 'ssim', 'adl')
+    if (folder not in ('sssd', 'lgd', 'ssim', 'adl', 'sssd-lite')
             or model.get('teacher', 'default') is None):
         return None
-    two_x = '2x' in osp.basename(path)
+    two_x = '2x' in name
+    context = 'retinanet' in name or 'fcos_r101' in name
     return dict(
         distill_warmup=30000 if two_x else 20000,
         backbone_freeze=20000 if two_x else 0,
         clip_grad=dict(type='value', clip_value=1.0),
-        find_unused_parameters=two_x)
+        lr_warmup=dict(type='LinearLR', start_factor=0.001, by_epoch=False,
+                       begin=0, end=1000),
+        find_unused_parameters=two_x,
+        preset='lite' if folder == 'sssd-lite' else 'lgd',
+        adapter_kernel=1 if folder == 'sssd-lite' else 3,
+        use_context_box=context,
+        multi_scale=[(1333, s) for s in range(640, 801, 32)]
+        if 'ms-640-800' in name else None)
+
+
+def check_recipe(recipe, cfg, runner, model):
+    assert model.distill_warmup == recipe['distill_warmup']
+    assert model.backbone_freeze == recipe['backbone_freeze']
+    assert model.by_epoch is False  # LGD counts iterations
+    assert dict(cfg.optim_wrapper.clip_grad) == recipe['clip_grad']
+    assert dict(cfg.param_scheduler[0]) == recipe['lr_warmup']
+    assert bool(cfg.get('find_unused_parameters')) == \
+        recipe['find_unused_parameters']
+    assert model.teacher.preset == recipe['preset']
+    assert model.teacher.use_context_box == recipe['use_context_box']
+    if model.adapter is not None:
+        assert model.adapter[0].conv.kernel_size == (
+            recipe['adapter_kernel'], ) * 2
+    resize = [t for t in cfg.train_dataloader.dataset.pipeline
+              if 'Resize' in t['type']]
+    if recipe['multi_scale']:
+        assert resize[0]['type'] == 'RandomChoiceResize'
+        assert [tuple(s) for s in resize[0]['scales']] == \
+            recipe['multi_scale']
+    # SSSD: the JS distance with one root per level, lambda stepped once;
+    # LGD: one MSE over all levels' elements, lambda constant
+    loss = cfg.model.get('distill_loss') or {}
+    hook = [h for h in cfg.custom_hooks
+            if h['type'] == 'AdaptiveDistillCoefHook'][0]
+    if loss.get('type') == 'JSDistanceLoss':
+        assert loss.get('sqrt_per') == 'level'
+        assert model.level_weights == 'uniform'
+        assert hook.get('rule', 'step') == 'step'
+        assert hook.get('step_at', 'first_milestone') == 'first_milestone'
+    elif loss.get('type') == 'MSELoss':
+        assert model.level_weights == 'size'
+        assert hook.get('rule') == 'constant'
 
 
 @pytest.mark.parametrize('path', CONFIGS)
@@ -118,12 +161,7 @@ def test_config_trains_and_validates(path, tmp_path, monkeypatch):
 
     recipe = expected_recipe(path, cfg)
     if recipe is not None:
-        assert model.distill_warmup == recipe['distill_warmup']
-        assert model.backbone_freeze == recipe['backbone_freeze']
-        assert model.by_epoch is False  # LGD counts iterations
-        assert dict(cfg.optim_wrapper.clip_grad) == recipe['clip_grad']
-        assert bool(cfg.get('find_unused_parameters')) == \
-            recipe['find_unused_parameters']
+        check_recipe(recipe, cfg, runner, model)
 
 
 def test_smoke_config_keeps_the_recipe_and_swaps_the_data(tmp_path):

@@ -32,8 +32,13 @@ DETECTORS = {
 
 # name: (what it is, SSSDDistiller options)
 VARIANTS = {
-    'sssd': ('the defaults', {}),
-    'lgd-widths': ('LGD\'s widths: 256-channel teacher convs, 3x3 adapter',
+    'sssd': ('the defaults (the lite teacher, 1x1 adapter)', {}),
+    'lgd': ('LGD\'s teacher (preset=\'lgd\') and 3x3 adapter, as in '
+            'configs/sssd/ and configs/lgd/',
+            dict(teacher=dict(preset='lgd'),
+                 adapter=dict(num_convs=3, kernel_size=3))),
+    'lgd-widths': ('the lite teacher at LGD\'s widths: 256-channel teacher '
+                   'convs, 3x3 adapter',
                    dict(teacher=dict(type='LabelEncoderTeacher',
                                      feat_channels=256),
                         adapter=dict(num_convs=3, kernel_size=3))),

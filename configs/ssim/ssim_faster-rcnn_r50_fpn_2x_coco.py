@@ -1,7 +1,18 @@
 _base_ = '../sssd/sssd_faster-rcnn_r50_fpn_2x_coco.py'
 
-# Label-guided self-distillation with the SSIM structural loss (de Rijk et
-# al., 2022); loss_weight=5 turns the distiller's mean over levels into the
-# paper's sum.
+# Label-guided self-distillation with the SSIM structural loss of de Rijk
+# et al. (2022) instead of the JS distance: their distance
+# clamp((1 - SSIM) / 2, 0, 1) over all positions (reflect padding), and
+# their constant lambda. The distiller averages the 5 levels, the paper
+# sums them: loss_weight=5 is the paper's lambda = 1.
 model = dict(
-    distill_loss=dict(type='SSIMDistillLoss', loss_weight=5.0))
+    distill_loss=dict(
+        _delete_=True,
+        type='SSIMDistillLoss',
+        convention='kornia',
+        loss_weight=5.0))
+custom_hooks = [
+    dict(type='AdaptiveDistillCoefHook', rule='constant'),
+    dict(type='EpochSeedHook'),
+    dict(type='TrainDataCheckHook')
+]

@@ -1,21 +1,28 @@
-_base_ = 'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py'
+_base_ = [
+    'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+    '../_base_/lgd_recipe.py'
+]
 custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
 
-# The stock detector is the student; the label teacher and the JS distance
-# loss are the distiller's defaults. Iterations are at batch 16, as in LGD.
+# SSSD = LGD's teacher and recipe + the JS distance (one square root per
+# level) + lambda x2 once, at the first LR decay. The stock detector is
+# the student. Iterations are at batch 16 (8 GPUs x 2 images).
+# LGD turns the context box off for this detector.
 model = dict(
     _delete_=True,
     type='SSSDDistiller',
     detector=_base_.model,
-    teacher=dict(type='LabelEncoderTeacher', use_context_box=False),
+    teacher=dict(preset='lgd', use_context_box=False),
+    adapter=dict(num_convs=3, kernel_size=3),
+    distill_loss=dict(type='JSDistanceLoss', sqrt_per='level'),
     distill_warmup=20000)
-# lambda x2 at each of the LR scheduler's milestones ('stepwise').
 custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),
+    dict(type='AdaptiveDistillCoefHook'),  # x2 at the first LR decay
     dict(type='EpochSeedHook'),  # exact resume of the random streams
     dict(type='TrainDataCheckHook')  # bad annotations: error or report
 ]
+param_scheduler = _base_.lgd_param_scheduler_1x
 # The stock FCOS base clips by norm: replace its clip_grad whole.
-optim_wrapper = dict(clip_grad=dict(_delete_=True, type='value', clip_value=1.0))
+optim_wrapper = dict(clip_grad=dict(_delete_=True, **_base_.lgd_clip_grad))
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -81,6 +81,13 @@ class SSSDDistiller(BaseDetector):
             ``dict(num_convs=3, kernel_size=1)``.
         norm_feats (bool): Non-affine instance norm of both sides before the
             distillation loss. Defaults to True.
+        level_weights (str): How the per-level distillation losses combine:
+            ``'uniform'``, their mean over levels (SSSD's ``1/N sum_p``), or
+            ``'size'``, weighted by each level's number of elements, which
+            for a mean loss is LGD's one loss over the elements of all
+            levels concatenated (P3 then carries most of the weight; with
+            ``'uniform'`` P7 weighs about 58x more at 800x1344).
+            Defaults to 'uniform'.
         teacher_loss_weight (float): Weight w_t of the teacher's detection
             losses. 0 skips the teacher's head pass. Defaults to 1.0.
         teacher_trains_head (bool): Whether the teacher's detection losses
@@ -95,6 +102,10 @@ class SSSDDistiller(BaseDetector):
             ``by_epoch``) the student maps and logits are detached inside
             the distillation losses, so only the adapters learn from them
             while the label teacher learns to detect. Defaults to 0.
+        distill_cooldown (int): For the last this many iterations (epochs
+            if ``by_epoch``) the student side is detached again, as in the
+            warm-up: LGD's "post non-distillation" phase (50k of 180k
+            iterations in its DCN and X-101 configs). Defaults to 0.
         backbone_freeze (int): For this many iterations (epochs if
             ``by_epoch``) the student's backbone gets no gradient.
             Defaults to 0.
@@ -128,10 +139,12 @@ class SSSDDistiller(BaseDetector):
                  distill_loss: OptConfigType = dict(type='JSDistanceLoss'),
                  adapter: OptConfigType = dict(num_convs=3, kernel_size=1),
                  norm_feats: bool = True,
+                 level_weights: str = 'uniform',
                  teacher_loss_weight: float = 1.0,
                  teacher_trains_head: bool = True,
                  distill_coef: float = 1.0,
                  distill_warmup: int = 0,
+                 distill_cooldown: int = 0,
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
                  logit_distill_loss: OptConfigType = None,
@@ -173,6 +186,9 @@ class SSSDDistiller(BaseDetector):
                             f'detector\'s value')
                 teacher.setdefault('detach_appearance',
                                    isinstance(self.student, TwoStageDetector))
+                strides = self._prior_strides(num_levels)
+                if teacher.get('type') == 'LabelEncoderTeacher' and strides:
+                    teacher.setdefault('strides', strides)
                 self.teacher = MODELS.build(teacher)
             if logit_distill_loss is not None:
                 if self.teacher is None:
@@ -211,11 +227,16 @@ class SSSDDistiller(BaseDetector):
             self.distill_loss = (MODELS.build(distill_loss) if self.teacher
                                  is not None and distill_loss is not None else
                                  None)
+        if level_weights not in ('uniform', 'size'):
+            raise ValueError(f"SSSDDistiller: level_weights must be "
+                             f"'uniform' or 'size', got {level_weights!r}")
         self.norm_feats = norm_feats
+        self.level_weights = level_weights
         self.teacher_loss_weight = teacher_loss_weight
         self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
         self.distill_warmup = distill_warmup
+        self.distill_cooldown = distill_cooldown
         self.backbone_freeze = backbone_freeze
         self.by_epoch = by_epoch
         self.check_finite = check_finite
@@ -291,6 +312,19 @@ class SSSDDistiller(BaseDetector):
     def _name(self) -> str:
         return type(self.student).__name__
 
+    def _prior_strides(self, num_levels: int) -> Optional[List[tuple]]:
+        """The strides of the priors the head(s) put on each FPN level (the
+        RPN's for two-stage detectors), where the teacher paints the boxes;
+        None if the head has no prior generator."""
+        student = self.student
+        head = (student.rpn_head if isinstance(student, TwoStageDetector)
+                else student.bbox_head)
+        strides = getattr(getattr(head, 'prior_generator', None), 'strides',
+                          None)
+        if strides is None or len(strides) != num_levels:
+            return None
+        return [tuple(float(v) for v in _as_pair(s)) for s in strides]
+
     def _check_student(self) -> Tuple[int, int, int]:
         """Fail at build time on detectors the distiller cannot handle.
 
@@ -351,6 +385,15 @@ class SSSDDistiller(BaseDetector):
         hub = MessageHub.get_current_instance()
         step = hub.get_info('epoch' if self.by_epoch else 'iter', 0)
         return step < length
+
+    def _in_last(self, length: int) -> bool:
+        """Whether the training is within its last ``length`` iters/epochs."""
+        if length <= 0:
+            return False
+        hub = MessageHub.get_current_instance()
+        unit = 'epoch' if self.by_epoch else 'iter'
+        total = hub.get_info(f'max_{unit}s')
+        return total is not None and hub.get_info(unit, 0) >= total - length
 
     # The plain student: used for `predict`, `tensor` mode and export.
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor]:
@@ -470,7 +513,8 @@ class SSSDDistiller(BaseDetector):
             losses, logits = self._dense_loss(feats, batch_data_samples)
         else:
             losses = self.head_loss(feats, batch_data_samples)
-        warmup = self._in_phase(self.distill_warmup)
+        warmup = self._in_phase(self.distill_warmup) or self._in_last(
+            self.distill_cooldown)
         # the student side of the distillation losses
         student_feats = [f.detach() if warmup else f for f in feats]
         if with_logits and warmup:
@@ -520,7 +564,8 @@ class SSSDDistiller(BaseDetector):
     def _feature_loss(self, loss: nn.Module, adapter: Optional[nn.Module],
                       student_feats: List[Tensor],
                       teacher_feats: Tuple[Tensor]) -> Tensor:
-        """Mean over levels of ``loss(norm(adapter(S_p)), norm(sg(T_p)))``."""
+        """``loss(norm(adapter(S_p)), norm(sg(T_p)))`` combined over the
+        levels p by ``level_weights``."""
         values = []
         for student_map, teacher_map in zip(student_feats, teacher_feats):
             if adapter is not None:
@@ -529,7 +574,11 @@ class SSSDDistiller(BaseDetector):
                 loss(
                     self._normalize(student_map),
                     self._normalize(teacher_map.detach())))
-        return torch.stack(values).mean()
+        values = torch.stack(values)
+        if self.level_weights == 'uniform':
+            return values.mean()
+        sizes = values.new_tensor([f.numel() for f in teacher_feats])
+        return (values * sizes).sum() / sizes.sum()
 
     @staticmethod
     def _where(batch_data_samples: SampleList) -> str:
@@ -585,6 +634,10 @@ class SSSDDistiller(BaseDetector):
             f'Lower the learning rate, clip gradients '
             f'(optim_wrapper.clip_grad) or check these images, then resume '
             f'from the last checkpoint')
+
+
+def _as_pair(stride) -> tuple:
+    return (stride, stride) if isinstance(stride, (int, float)) else stride
 
 
 def _typed(cfg: OptConfigType, default_type: str) -> OptConfigType:

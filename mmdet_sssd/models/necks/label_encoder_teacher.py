@@ -1,5 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-from typing import List, Sequence, Tuple
+import math
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -10,38 +11,66 @@ from mmdet.utils import ConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from .spatial_transformer import SpatialTransformer, object_mlp
 
-def _mlp(channels: Sequence[int]) -> nn.Sequential:
-    """Per-object Linear -> non-affine LayerNorm -> ReLU stack (a 1x1
-    conv1d in PointNet terms)."""
-    layers = []
-    for c_in, c_out in zip(channels[:-1], channels[1:]):
-        layers += [
-            nn.Linear(c_in, c_out),
-            nn.LayerNorm(c_out, elementwise_affine=False),
-            nn.ReLU(inplace=True)
-        ]
-    return nn.Sequential(*layers)
+
+def _pair(stride) -> Tuple[float, float]:
+    """A level's stride as ``(sx, sy)`` (mmdet prior generators give
+    ``(w, h)`` pairs)."""
+    if isinstance(stride, (int, float)):
+        return float(stride), float(stride)
+    return float(stride[0]), float(stride[1])
+
+
+def infer_strides(feat_sizes: Sequence[Tuple[int, int]],
+                  input_size: Tuple[int, int]) -> List[Tuple[float, float]]:
+    """Strides of FPN levels read from their sizes, for when the head's are
+    not given: for each level, the smallest power of two above the previous
+    level's stride whose ``ceil(input / stride)`` is the level's size (P7 of
+    an 800x1344 input is 7x11: stride 128, not 800/7), else the power of two
+    nearest to ``input / size``.
+
+    Args:
+        feat_sizes (Sequence[tuple[int]]): (h, w) of each level, finest
+            first.
+        input_size (tuple[int]): (H, W) of the padded batch input.
+
+    Returns:
+        list[tuple[float]]: ``(sx, sy)`` of each level.
+    """
+    H, W = input_size
+    strides, previous = [], 0
+    for h, w in feat_sizes:
+        fits = [2**k for k in range(13) if 2**k > previous
+                and math.ceil(H / 2**k) == h and math.ceil(W / 2**k) == w]
+        stride = fits[0] if fits else 2**round(
+            math.log2(max(math.sqrt(H * W / (h * w)), 1.)))
+        strides.append((float(stride), float(stride)))
+        previous = stride
+    return strides
 
 
 def boxes_to_cells(boxes: Tensor, feat_size: Tuple[int, int],
-                   input_size: Tuple[int, int]) -> Tensor:
+                   stride) -> Tensor:
     """Map boxes in input pixels to half-open cell ranges of a feature map.
 
-    Every box covers at least one cell, also when it has zero area, is smaller
-    than a cell or lies outside the map (it is then moved to the nearest
-    border cell).
+    Cell ``j`` of a level of stride ``s`` spans ``[j s, (j + 1) s)`` of the
+    input, where the head's priors of that level sit; a box gets the cells
+    whose span overlaps it. Every box covers at least one cell, also when
+    it has zero area, is smaller than a cell or lies outside the map (it
+    is then moved to the nearest border cell).
 
     Args:
         boxes (Tensor): (T, 4) boxes ``x1, y1, x2, y2`` in input pixels.
         feat_size (tuple[int]): (h, w) of the feature map.
-        input_size (tuple[int]): (H, W) of the padded batch input.
+        stride (int | tuple): The level's stride, ``s`` or ``(sx, sy)``.
 
     Returns:
         Tensor: (T, 4) long ``x1, y1, x2, y2`` with ``0 <= x1 < x2 <= w``.
     """
     h, w = feat_size
-    scale = boxes.new_tensor([w / input_size[1], h / input_size[0]] * 2)
+    sx, sy = _pair(stride)
+    scale = boxes.new_tensor([1 / sx, 1 / sy] * 2)
     limit = boxes.new_tensor([w, h, w, h])
     cells = boxes * scale
     lo = cells[:, :2].floor().clamp(min=0)
@@ -106,7 +135,7 @@ def paint_boxes(values: Tensor, img_ids: Tensor, cells: Tensor,
 
 def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
                         num_imgs: int, feat_size: Tuple[int, int],
-                        input_size: Tuple[int, int]) -> Tensor:
+                        stride) -> Tensor:
     """Paint each cell's position inside its box: ``u, v`` in about [-1, 1],
     0 at the box centre; background 0, overlaps add up.
 
@@ -121,13 +150,14 @@ def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
         cells (Tensor): (T, 4) cell ranges from :func:`boxes_to_cells`.
         num_imgs (int): N.
         feat_size (tuple[int]): (h, w).
-        input_size (tuple[int]): (H, W) of the padded batch input.
+        stride (int | tuple): The level's stride (:func:`boxes_to_cells`).
 
     Returns:
         Tensor: (N, 2, h, w) painted ``u, v``.
     """
     h, w = feat_size
-    scale = boxes.new_tensor([w / input_size[1], h / input_size[0]] * 2)
+    sx, sy = _pair(stride)
+    scale = boxes.new_tensor([1 / sx, 1 / sy] * 2)
     b = boxes * scale  # in cells
     centre = (b[:, :2] + b[:, 2:]) / 2
     half = ((b[:, 2:] - b[:, :2]) / 2).clamp(min=0.5)
@@ -141,6 +171,39 @@ def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
     return torch.stack([u, v], dim=1)
 
 
+# What each preset sets; an option given explicitly wins. 'lgd' follows
+# LGD's reference teacher module for module (docs/lgd_fidelity.md);
+# 'lite' is this plugin's cheaper teacher (64-wide convs, no STNs).
+TEACHER_PRESETS = {
+    'lite':
+    dict(
+        feat_channels=64,
+        spatial_transformers=False,
+        signed_descriptor=False,
+        context_extent='image',
+        label_norm=False,
+        kv_norm_affine=True,
+        appearance_fc=True,
+        relation_residual=True,
+        separate_context_fc=False,
+        conv_bias=False,
+        out_norm_affine=True),
+    'lgd':
+    dict(
+        feat_channels=None,  # = in_channels
+        spatial_transformers=True,
+        signed_descriptor=True,
+        context_extent='padded',
+        label_norm=True,
+        kv_norm_affine=False,
+        appearance_fc=False,
+        relation_residual=False,
+        separate_context_fc=True,
+        conv_bias=True,
+        out_norm_affine=False),
+}
+
+
 @MODELS.register_module()
 class LabelEncoderTeacher(BaseModule):
     """The implicit label-guided teacher of LGD, used by SSSD.
@@ -151,22 +214,39 @@ class LabelEncoderTeacher(BaseModule):
     1. label descriptors ``[x1/W, y1/H, x2/W, y2/H]`` (in [-1, 1]) and the
        one-hot class, W, H the padded batch input size;
     2. a PointNet-like set encoder: per-object MLP ``4+K -> 64 -> 128 ->
-       1024``, a per-image max-pool, ``concat(64, 1024) -> C``;
+       1024``, a per-image max-pool, ``concat(64, 1024) -> C``
+       (``preset='lgd'``: with LGD's two spatial transformers, on the
+       descriptor and on the 64-d features, and LayerNorm + ReLU after the
+       projection);
     3. appearance: ``Conv3x3-GN(1)-ReLU`` on each student level, averaged in
-       each object's box, then a Linear to C;
+       each object's box (``preset='lite'``: then a Linear to C);
     4. relation: multi-head attention, query = appearance, key = value =
        label embedding, objects attend only within their image;
-    5. mapper: Linear, each object's vector painted on its box (overlaps
+    5. mapper: Linear (a separate one for the context with
+       ``preset='lgd'``), each object's vector painted on its box (overlaps
        summed, background 0), optionally with 2 channels of the cell's
        position inside the box and K of the painted one-hot class,
        ``Conv3x3 (+ context) - ReLU``, then
        ``[Conv3x3-GN(1)-ReLU] x num_refine_convs, Conv3x3-GN(1)``.
 
+    A box covers the cells of each level whose stride-grid span overlaps it
+    (:func:`boxes_to_cells`), at least one; the strides are the head's
+    (the distiller passes them) or inferred from the map sizes.
+
+    Options marked *preset* default to the value of ``preset`` (see
+    :data:`TEACHER_PRESETS`); an explicit value wins.
+
     Args:
         in_channels (int): FPN channels C. Defaults to 256.
         num_levels (int): Number of FPN levels P. Defaults to 5.
         num_classes (int): Number of classes K. Defaults to 80.
-        use_context_box (bool): Adds a whole-image "object" with an all-zero
+        preset (str): ``'lite'`` (this plugin's cheaper teacher) or
+            ``'lgd'`` (LGD's reference teacher: 256-wide convs with bias,
+            spatial transformers, non-affine norms). Defaults to 'lite'.
+        strides (Sequence, optional): Stride of each level (int or
+            ``(sx, sy)``), e.g. the head's ``prior_generator.strides``.
+            None infers them from the map sizes (:func:`infer_strides`).
+        use_context_box (bool): Adds a whole-image "object" with an empty
             class to the set encoder and the attention; its mapped vector is
             broadcast onto every location. Defaults to True.
         detach_appearance (bool): Stops the teacher's gradient into the
@@ -175,33 +255,44 @@ class LabelEncoderTeacher(BaseModule):
         encoder_channels (Sequence[int]): Widths of the set encoder MLP.
             Defaults to (64, 128, 1024).
         num_heads (int): Heads of the relation attention. Defaults to 8.
-        relation_residual (bool): Adds the label embedding to the attention
-            output, so each object keeps its own label even when it attends
-            to others. Defaults to True.
-        feat_channels (int): Width of the teacher's conv layers (appearance
-            and mapper). LGD uses C (256); the default 64 makes the teacher's
-            convs about 7x cheaper (see the README's overhead table).
-            Defaults to 64.
+        feat_channels (int, optional): *preset* Width of the teacher's conv
+            layers (appearance and mapper); None means C. 'lite': 64 (about
+            7x cheaper convs), 'lgd': C.
+        spatial_transformers (bool, optional): *preset* LGD's two
+            :class:`SpatialTransformer` blocks in the label encoder.
+        signed_descriptor (bool, optional): *preset* Rescales the whole
+            descriptor, one-hot included, from [0, 1] to [-1, 1] (LGD);
+            otherwise only the box part.
+        context_extent (str, optional): *preset* The context box:
+            ``'padded'`` (the padded batch input, LGD) or ``'image'``.
+        label_norm (bool, optional): *preset* Non-affine LayerNorm + ReLU
+            after the ``1088 -> C`` projection (LGD).
+        kv_norm_affine (bool, optional): *preset* Affine LayerNorm in the
+            key/value projection (LGD's is non-affine).
+        appearance_fc (bool, optional): *preset* A Linear after appearance
+            pooling (not in LGD; needed when ``feat_channels != C``).
+        relation_residual (bool, optional): *preset* Adds the label
+            embedding to the attention output, so each object keeps its own
+            label even when it attends to others (not in LGD).
+        separate_context_fc (bool, optional): *preset* Its own mapper Linear
+            for the context vector (LGD).
+        conv_bias (bool, optional): *preset* Biases in the convs followed
+            by a norm (LGD has them: GN(1) does not cancel per-channel
+            biases).
+        out_norm_affine (bool, optional): *preset* Affine output GN(1)
+            (LGD's is non-affine: unit-variance maps).
         num_refine_convs (int): ``Conv3x3-GN-ReLU`` blocks of the mapper.
             Defaults to 2.
         box_position (bool): Also paints each cell's position inside its
             box (:func:`paint_box_positions`) as 2 extra mapper input
-            channels. LGD's painted maps are constant inside a box, so a
-            head can only find the box centre (where the positive anchors
-            are) from the box edges, which its few convs do not see in a
-            large box. Not in LGD. Defaults to False.
+            channels. Not in LGD. Defaults to False.
         box_class (bool): Also paints each box's one-hot class as K extra
-            mapper input channels. In LGD the class reaches the maps only
-            through the set encoder, whose per-image global feature
-            dominates each object's embedding; on a small from-scratch
-            student the class was then not readable from the teacher's
-            maps (see the README). Not in LGD. Defaults to False.
+            mapper input channels. Not in LGD. Defaults to False.
         class_loss_weight (float): Weight of an auxiliary cross-entropy
             that reads each object's class from the box mean of its teacher
-            maps (one Linear shared by the levels), so the maps the student
-            is pulled toward must carry the class, not only where objects
-            are (:meth:`class_loss`; the distiller adds it as
-            ``teacher.loss_class``). Not in LGD. Defaults to 0.
+            maps (one Linear shared by the levels; :meth:`class_loss`, added
+            by the distiller as ``teacher.loss_class``). Not in LGD.
+            Defaults to 0.
         norm_cfg (dict): Norm of the appearance and mapper convs.
             Defaults to ``dict(type='GN', num_groups=1, affine=False)``.
         init_cfg (dict or list[dict], optional): Initialization config.
@@ -215,12 +306,23 @@ class LabelEncoderTeacher(BaseModule):
                  in_channels: int = 256,
                  num_levels: int = 5,
                  num_classes: int = 80,
+                 preset: str = 'lite',
+                 strides: Optional[Sequence] = None,
                  use_context_box: bool = True,
                  detach_appearance: bool = False,
                  encoder_channels: Sequence[int] = (64, 128, 1024),
                  num_heads: int = 8,
-                 relation_residual: bool = True,
-                 feat_channels: int = 64,
+                 feat_channels: Optional[int] = None,
+                 spatial_transformers: Optional[bool] = None,
+                 signed_descriptor: Optional[bool] = None,
+                 context_extent: Optional[str] = None,
+                 label_norm: Optional[bool] = None,
+                 kv_norm_affine: Optional[bool] = None,
+                 appearance_fc: Optional[bool] = None,
+                 relation_residual: Optional[bool] = None,
+                 separate_context_fc: Optional[bool] = None,
+                 conv_bias: Optional[bool] = None,
+                 out_norm_affine: Optional[bool] = None,
                  num_refine_convs: int = 2,
                  box_position: bool = False,
                  box_class: bool = False,
@@ -229,6 +331,26 @@ class LabelEncoderTeacher(BaseModule):
                      type='GN', num_groups=1, affine=False),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if preset not in TEACHER_PRESETS:
+            raise ValueError(f'LabelEncoderTeacher: preset must be one of '
+                             f'{sorted(TEACHER_PRESETS)}, got {preset!r}')
+        given = dict(
+            spatial_transformers=spatial_transformers,
+            signed_descriptor=signed_descriptor,
+            context_extent=context_extent,
+            label_norm=label_norm,
+            kv_norm_affine=kv_norm_affine,
+            appearance_fc=appearance_fc,
+            relation_residual=relation_residual,
+            separate_context_fc=separate_context_fc,
+            conv_bias=conv_bias,
+            out_norm_affine=out_norm_affine)
+        opts = {k: TEACHER_PRESETS[preset][k] if v is None else v
+                for k, v in given.items()}
+        if feat_channels is None:
+            feat_channels = TEACHER_PRESETS[preset]['feat_channels']
+        if feat_channels is None:
+            feat_channels = in_channels
         for name, value in [('in_channels', in_channels),
                             ('num_levels', num_levels),
                             ('num_classes', num_classes),
@@ -240,50 +362,93 @@ class LabelEncoderTeacher(BaseModule):
             raise ValueError(f'LabelEncoderTeacher: in_channels '
                              f'({in_channels}) must be divisible by '
                              f'num_heads ({num_heads})')
-        self.in_channels = in_channels
-        self.num_levels = num_levels
-        self.num_classes = num_classes
-        self.use_context_box = use_context_box
-        self.detach_appearance = detach_appearance
-        self.relation_residual = relation_residual
-        self.box_position = box_position
-        self.box_class = box_class
+        if opts['context_extent'] not in ('padded', 'image'):
+            raise ValueError(f'LabelEncoderTeacher: context_extent must be '
+                             f"'padded' or 'image', got "
+                             f"{opts['context_extent']!r}")
+        if not opts['appearance_fc'] and feat_channels != in_channels:
+            raise ValueError(
+                f'LabelEncoderTeacher: without appearance_fc the pooled '
+                f'appearance ({feat_channels} channels) is the attention '
+                f'query ({in_channels}); set feat_channels={in_channels} or '
+                f'appearance_fc=True')
+        if strides is not None and len(strides) != num_levels:
+            raise ValueError(f'LabelEncoderTeacher: {len(strides)} strides '
+                             f'for {num_levels} levels')
         if class_loss_weight < 0:
             raise ValueError(f'LabelEncoderTeacher: class_loss_weight must '
                              f'be >= 0, got {class_loss_weight}')
+        self.in_channels = in_channels
+        self.num_levels = num_levels
+        self.num_classes = num_classes
+        self.preset = preset
+        self.strides = None if strides is None else [
+            _pair(s) for s in strides
+        ]
+        self.use_context_box = use_context_box
+        self.detach_appearance = detach_appearance
+        self.signed_descriptor = opts['signed_descriptor']
+        self.context_extent = opts['context_extent']
+        self.relation_residual = opts['relation_residual']
+        self.box_position = box_position
+        self.box_class = box_class
         self.class_loss_weight = class_loss_weight
         self.class_readout = (nn.Linear(in_channels, num_classes)
                               if class_loss_weight > 0 else None)
 
         local_c, global_c = encoder_channels[0], encoder_channels[-1]
-        self.local_encoder = _mlp([4 + num_classes, local_c])
-        self.global_encoder = _mlp(encoder_channels)
-        self.label_proj = nn.Linear(local_c + global_c, in_channels)
+        stn = opts['spatial_transformers']
+        self.descriptor_stn = SpatialTransformer(4 + num_classes) \
+            if stn else None
+        self.feature_stn = SpatialTransformer(local_c) if stn else None
+        self.local_encoder = object_mlp([4 + num_classes, local_c])
+        self.global_encoder = object_mlp(encoder_channels)
+        self.label_proj = object_mlp([local_c + global_c, in_channels]) \
+            if opts['label_norm'] else nn.Linear(local_c + global_c,
+                                                 in_channels)
         self.kv_proj = nn.Sequential(
             nn.Linear(in_channels, in_channels),
-            nn.LayerNorm(in_channels), nn.ReLU(inplace=True))
+            nn.LayerNorm(
+                in_channels, elementwise_affine=opts['kv_norm_affine']),
+            nn.ReLU(inplace=True))
+        bias = True if opts['conv_bias'] else 'auto'
         self.appearance_conv = ConvModule(
-            in_channels, feat_channels, 3, padding=1, norm_cfg=norm_cfg)
-        self.appearance_fc = nn.Linear(feat_channels, in_channels)
+            in_channels, feat_channels, 3, padding=1, bias=bias,
+            norm_cfg=norm_cfg)
+        self.appearance_fc = nn.Linear(feat_channels, in_channels) \
+            if opts['appearance_fc'] else None
         self.relation = nn.MultiheadAttention(
             in_channels, num_heads, batch_first=True)
         self.mapper_fc = nn.Linear(in_channels, feat_channels)
+        self.context_fc = nn.Linear(in_channels, feat_channels) if (
+            opts['separate_context_fc'] and use_context_box) else None
         self.mapper_conv = ConvModule(
             feat_channels + 2 * box_position + num_classes * box_class,
             feat_channels, 3, padding=1, act_cfg=None)
         self.refine = nn.Sequential(*[
-            ConvModule(feat_channels, feat_channels, 3, padding=1,
+            ConvModule(feat_channels, feat_channels, 3, padding=1, bias=bias,
                        norm_cfg=norm_cfg) for _ in range(num_refine_convs)
         ])
-        # Affine output norm: the detection head sees these maps, so their
-        # scale must be learnable.
+        # The detection head sees these maps: LGD's are unit-variance
+        # (non-affine GN); 'lite' lets their scale be learnt.
         self.out_conv = ConvModule(
             feat_channels,
             in_channels,
             3,
             padding=1,
-            norm_cfg=dict(type='GN', num_groups=1, affine=True),
+            bias=bias,
+            norm_cfg=dict(
+                type='GN', num_groups=1, affine=opts['out_norm_affine']),
             act_cfg=None)
+
+    def level_strides(self, feats: Sequence[Tensor],
+                      input_size: Tuple[int, int]) -> List[Tuple[float,
+                                                                 float]]:
+        """``(sx, sy)`` of each level: the configured ones or
+        :func:`infer_strides`."""
+        if self.strides is not None:
+            return self.strides
+        return infer_strides([f.shape[-2:] for f in feats], input_size)
 
     def _objects(self, batch_data_samples: SampleList,
                  device: torch.device) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -317,22 +482,36 @@ class LabelEncoderTeacher(BaseModule):
         is_context = torch.zeros_like(labels, dtype=torch.bool)
         if self.use_context_box:
             n = len(batch_data_samples)
-            ctx = torch.tensor([[0., 0., s.img_shape[1], s.img_shape[0]]
-                                for s in batch_data_samples],
-                               device=device)
+            if self.context_extent == 'padded':
+                ctx = boxes.new_tensor([[0., 0., pad_w, pad_h]]).expand(n, 4)
+            else:
+                ctx = boxes.new_tensor([[0., 0., s.img_shape[1],
+                                         s.img_shape[0]]
+                                        for s in batch_data_samples])
             boxes = torch.cat([boxes, ctx])
             onehot = torch.cat([onehot, onehot.new_zeros(n, self.num_classes)])
             img_ids = torch.cat([img_ids, torch.arange(n, device=device)])
             is_context = torch.cat([is_context, is_context.new_ones(n)])
-        # [0, 1] -> [-1, 1]
-        norm_boxes = boxes / boxes.new_tensor([pad_w, pad_h] * 2) * 2 - 1
+        norm_boxes = boxes / boxes.new_tensor([pad_w, pad_h] * 2)
         descriptors = torch.cat([norm_boxes, onehot], dim=1)
+        if self.signed_descriptor:  # LGD: all of it from [0, 1] to [-1, 1]
+            descriptors = descriptors * 2 - 1
+        else:
+            descriptors[:, :4] = norm_boxes * 2 - 1
         return boxes, descriptors, img_ids, is_context
+
+    def _labels(self, descriptors: Tensor, is_context: Tensor) -> Tensor:
+        """Class indices of the (non-context) objects' descriptors."""
+        return descriptors[~is_context, 4:].argmax(1)
 
     def _encode_labels(self, descriptors: Tensor, img_ids: Tensor,
                        num_imgs: int) -> Tensor:
         """(T, 4+K) descriptors -> (T, C) label embeddings."""
+        if self.descriptor_stn is not None:
+            descriptors = self.descriptor_stn(descriptors)
         local = self.local_encoder(descriptors)
+        if self.feature_stn is not None:
+            local = self.feature_stn(local)
         point = self.global_encoder(local)
         # The features are >= 0 after ReLU, so a zero init is an exact
         # max-pool and an image without objects gets a zero vector.
@@ -386,13 +565,14 @@ class LabelEncoderTeacher(BaseModule):
         if not objs.any():
             return maps[0].sum() * 0
         boxes, img_ids = boxes[objs], img_ids[objs]
-        labels = descriptors[objs, 4:].argmax(1)
-        input_size = batch_data_samples[0].batch_input_shape
+        labels = self._labels(descriptors, is_context)
+        strides = self.level_strides(
+            maps, batch_data_samples[0].batch_input_shape)
         logits = torch.cat([
             self.class_readout(
                 box_mean_pool(m, img_ids,
-                              boxes_to_cells(boxes, m.shape[-2:],
-                                             input_size))) for m in maps
+                              boxes_to_cells(boxes, m.shape[-2:], stride)))
+            for m, stride in zip(maps, strides)
         ])
         return self.class_loss_weight * nn.functional.cross_entropy(
             logits, labels.repeat(len(maps)))
@@ -417,50 +597,56 @@ class LabelEncoderTeacher(BaseModule):
                 f'{self.in_channels} channels, got '
                 f'{[tuple(f.shape) for f in feats]}')
         num_imgs = feats[0].size(0)
-        input_size = batch_data_samples[0].batch_input_shape
+        strides = self.level_strides(
+            feats, batch_data_samples[0].batch_input_shape)
         boxes, descriptors, img_ids, is_context = self._objects(
             batch_data_samples, feats[0].device)
         descriptors = descriptors.to(feats[0].dtype)
+        onehot = (descriptors[:, 4:] > (0 if self.signed_descriptor else .5)
+                  ).to(descriptors.dtype)
         labels = self._encode_labels(descriptors, img_ids, num_imgs)
 
         cells: List[Tensor] = []
         appearance: List[Tensor] = []
-        for feat in feats:
+        for feat, stride in zip(feats, strides):
             if self.detach_appearance:
                 feat = feat.detach()
-            cells.append(boxes_to_cells(boxes, feat.shape[-2:], input_size))
+            cells.append(boxes_to_cells(boxes, feat.shape[-2:], stride))
             appearance.append(
                 box_mean_pool(self.appearance_conv(feat), img_ids,
                               cells[-1]))
-        related = self._relate(
-            self.appearance_fc(torch.stack(appearance, 1)), labels, img_ids,
-            num_imgs)
+        appearance = torch.stack(appearance, 1)  # (T, P, C')
+        if self.appearance_fc is not None:
+            appearance = self.appearance_fc(appearance)
+        related = self._relate(appearance, labels, img_ids, num_imgs)
         if self.relation_residual:
             related = related + labels.unsqueeze(1)
-        mapped = self.mapper_fc(related)  # (T, P, C')
-
         objs = ~is_context
+        mapped = self.mapper_fc(related[objs])  # (T_obj, P, C')
+        if self.use_context_box:
+            context_fc = self.context_fc or self.mapper_fc
+            # (N, P, C'): context boxes come last, one per image in order
+            context = context_fc(related[is_context])
+
         outs = []
         for lvl, feat in enumerate(feats):
-            painted = paint_boxes(mapped[objs, lvl], img_ids[objs],
+            painted = paint_boxes(mapped[:, lvl], img_ids[objs],
                                   cells[lvl][objs], num_imgs,
                                   feat.shape[-2:])
             if self.box_position:
                 position = paint_box_positions(
                     boxes[objs], img_ids[objs], cells[lvl][objs], num_imgs,
-                    feat.shape[-2:], input_size)
+                    feat.shape[-2:], strides[lvl])
                 painted = torch.cat([painted, position], dim=1)
             if self.box_class:
                 painted = torch.cat([
                     painted,
-                    paint_boxes(descriptors[objs, 4:], img_ids[objs],
+                    paint_boxes(onehot[objs], img_ids[objs],
                                 cells[lvl][objs], num_imgs, feat.shape[-2:])
                 ], dim=1)
             x = self.mapper_conv(painted)
             if self.use_context_box:
-                context = mapped.new_zeros(num_imgs, mapped.size(-1))
-                context[img_ids[is_context]] = mapped[is_context, lvl]
-                x = x + context[:, :, None, None]
+                x = x + context[:, lvl, :, None, None]
             x = self.refine(x.relu())
             outs.append(self.out_conv(x))
         return tuple(outs)

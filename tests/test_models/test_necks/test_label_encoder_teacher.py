@@ -127,7 +127,7 @@ def test_boxes_to_cells_vs_naive_exact_scale():
         [8., 8., 16., 16.],  # exactly one cell
     ])
     boxes = torch.cat([boxes, extra])
-    cells = boxes_to_cells(boxes, feat_size, input_size)
+    cells = boxes_to_cells(boxes, feat_size, 8)
     assert cells.dtype == torch.long and cells.shape == boxes.shape
     h, w = feat_size
     for box, cell in zip(boxes.tolist(), cells.tolist()):
@@ -154,13 +154,13 @@ def test_boxes_to_cells_cover_at_least_one_cell(input_size):
     boxes = torch.cat([xy, xy + wh], 1)
     for s in STRIDES:
         h, w = math.ceil(H / s), math.ceil(W / s)
-        cells = boxes_to_cells(boxes, (h, w), input_size)
+        cells = boxes_to_cells(boxes, (h, w), s)
         x1, y1, x2, y2 = cells.unbind(1)
         assert (x1 >= 0).all() and (y1 >= 0).all()
         assert (x1 < x2).all() and (y1 < y2).all()
         assert (x2 <= w).all() and (y2 <= h).all()
         # a box inside the map with positive area covers its centre cell
-        sx, sy = w / W, h / H
+        sx = sy = 1 / s
         cx = ((boxes[:, 0] + boxes[:, 2]) / 2 * sx).floor()
         cy = ((boxes[:, 1] + boxes[:, 3]) / 2 * sy).floor()
         inside = (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & \
@@ -265,8 +265,8 @@ def test_paint_box_positions_vs_naive():
                           [20., 20., 21., 21.],  # smaller than a cell
                           [24., 12., 36., 20.]])  # overlaps the first
     ids = torch.tensor([0, 1, 1, 0])
-    cells = boxes_to_cells(boxes, (h, w), input_size)
-    out = paint_box_positions(boxes, ids, cells, 2, (h, w), input_size)
+    cells = boxes_to_cells(boxes, (h, w), 4)
+    out = paint_box_positions(boxes, ids, cells, 2, (h, w), 4)
     ref = torch.zeros(2, 2, h, w)
     for (x1, y1, x2, y2), i, (cx1, cy1, cx2, cy2) in zip(
             (boxes / 4).tolist(), ids.tolist(), cells.tolist()):
@@ -326,10 +326,10 @@ def test_class_loss():
     loss = teacher.class_loss(maps, samples)
     # by hand: box means of every level, one shared readout
     logits, labels = [], []
-    for m in maps:
+    for m, stride in zip(maps, STRIDES):
         for i, s in enumerate(samples):
             cells = boxes_to_cells(s.gt_instances.bboxes, m.shape[-2:],
-                                   input_size)
+                                   stride)
             for (x1, y1, x2, y2), label in zip(cells.tolist(),
                                                s.gt_instances.labels):
                 logits.append(teacher.class_readout(

@@ -1,0 +1,12 @@
+_base_ = '../sssd/sssd_retinanet_r50_fpn_ms-640-800-2x_coco.py'
+
+# LGD (Zhang et al., AAAI 2022): its squared error as one mean over the
+# elements of all levels, and a constant lambda; everything else as in
+# configs/sssd/ (LGD's teacher, adapter and recipe).
+model = dict(
+    distill_loss=dict(_delete_=True, type='MSELoss'), level_weights='size')
+custom_hooks = [
+    dict(type='AdaptiveDistillCoefHook', rule='constant'),
+    dict(type='EpochSeedHook'),
+    dict(type='TrainDataCheckHook')
+]

@@ -14,8 +14,7 @@ from .utils.versions import check_versions
 check_versions()
 
 from .engine import *  # noqa: F401,F403,E402
-from .engine.hooks.crash_safe_checkpoint_hook import \
-    CrashSafeCheckpointHook  # noqa: F401,E402
+from .engine.hooks import CrashSafeCheckpointHook  # noqa: F401,E402
 from .models import *  # noqa: F401,F403,E402
 from .utils.checkpoint import register_safe_local_loader  # noqa: E402
 from .version import __version__  # noqa: E402

@@ -1,8 +1,10 @@
 from .adaptive_distill_loss import AdaptiveDistillLoss, adaptive_distill_terms
-from .js_distance_loss import JSDistanceLoss, js_distance, js_terms
+from .js_distance_loss import (JSDistanceLoss, js_distance, js_divergence,
+                               js_terms)
 from .ssim_distill_loss import SSIMDistillLoss, ssim_distance
 
 __all__ = [
     'AdaptiveDistillLoss', 'JSDistanceLoss', 'SSIMDistillLoss',
-    'adaptive_distill_terms', 'js_distance', 'js_terms', 'ssim_distance'
+    'adaptive_distill_terms', 'js_distance', 'js_divergence', 'js_terms',
+    'ssim_distance'
 ]

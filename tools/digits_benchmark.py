@@ -1,25 +1,36 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The embedded benchmark: baseline vs distilled students on handwritten digits.
 
-    python tools/digits_benchmark.py [--methods baseline,sssd] [--seeds 1]
-                                     [--full] [--jobs 1] [--work-dir DIR]
-                                     [--smoke]
+    python tools/digits_benchmark.py [--methods baseline,sssd] [--seeds 3]
+                                     [--seed-offset 0 | --seed-list 0,1,2]
+                                     [--full] [--jobs 1] [--threads T]
+                                     [--work-dir DIR] [--smoke]
+    python tools/digits_benchmark.py --table results.json
 
-Generates the digits dataset if missing (tools/make_digits_data.py), trains
-each method of configs/digits/ with the same schedule, seed and data (one
-process per run, mmengine's log with ETA streamed), evaluates each epoch on
-val with mmdet's CocoMetric, and prints a table (mean +- std over seeds):
+Generates the digits dataset if missing (tools/make_digits_data.py) and
+pretrains the backbone on the train split's digits if missing
+(tools/pretrain_digits_backbone.py), both once, into the data folder. Then it
+trains each method of configs/digits/ on each seed, with the same initial
+student (the pretrained backbone, and neck and head drawn from the seed) and
+the same data order for every method of a seed (one process per run,
+mmengine's log with ETA streamed), evaluates each epoch on val with mmdet's
+CocoMetric, and prints two tables: mean +- std over seeds per method, and
+for each distilled method its paired difference to the baseline (per seed,
+mean, 95% Student-t interval, whether the interval excludes 0).
 
-    method | AP | AP50 | AP75 | APs | APm | APl | train time | peak memory
-
-It writes ``results.json``, ``results.md``, ``curves.png`` (val AP per epoch
-and, for SSSD, lambda and LR over the iterations) and ``teacher.png``
-(tools/vis_teacher.py on a val image) to the work dir.
+It writes to the work dir ``results.json`` (one record per run, the schema
+of docs/benchmarks/digits/README.md), ``results.md`` (the tables),
+``curves.png`` (val AP per epoch and, for a distilled method, lambda and LR
+over the iterations) and ``teacher.png`` (tools/vis_teacher.py on a val
+image). ``--table FILE`` prints the tables of a results.json (records of
+several experiments are grouped by their ``experiment``).
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
+import platform
 import statistics
 import subprocess
 import sys
@@ -32,47 +43,72 @@ CONFIGS = {
     'baseline': 'configs/digits/retinanet_r18_fpn_digits.py',
     'lgd': 'configs/digits/lgd_retinanet_r18_fpn_digits.py',
     'sssd': 'configs/digits/sssd_retinanet_r18_fpn_digits.py',
+    'sssd-constant': 'configs/digits/sssd-constant_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
     'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
 }
 METRICS = [('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'),
            ('AP75', 'bbox_mAP_75'), ('APs', 'bbox_mAP_s'),
            ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l')]
-# (train images, val images, epochs)
-SIZES = dict(default=(1000, 200, 12), full=(4000, 500, 24), smoke=(8, 4, 1))
+# (train images, val images, epochs); the default's schedule is the
+# configs' own
+SIZES = dict(default=(1000, 200, 6), full=(4000, 500, 12), smoke=(8, 4, 1))
+# pretraining of the backbone (crops, epochs); the default is the tool's
+PRETRAIN = dict(default=dict(), full=dict(), smoke=dict(num_crops=128,
+                                                        epochs=1, num_val=32))
+BACKBONE_FILE = 'backbone.pth'
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--methods', default='baseline,sssd',
                         help=f'comma-separated, of {sorted(CONFIGS)}')
-    parser.add_argument('--seeds', type=int, default=1,
-                        help='seeds 0..N-1; mean +- std over them')
+    parser.add_argument('--seeds', type=int, default=3,
+                        help='number of seeds: --seed-offset .. + N-1')
+    parser.add_argument('--seed-offset', type=int, default=0,
+                        help='first seed (e.g. 100 for the tuning seeds)')
+    parser.add_argument('--seed-list', default=None,
+                        help='comma-separated seeds; overrides --seeds and '
+                        '--seed-offset')
     parser.add_argument('--full', action='store_true',
-                        help='4000 train images, 24 epochs')
+                        help='4000 train images, 12 epochs')
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations on tiny data (CI)')
     parser.add_argument('--jobs', type=int, default=1,
-                        help='trainings run at once (each with cores/jobs '
-                        'threads, its log in <run>/train.log); times and '
-                        'memory are then per run under sharing')
+                        help='trainings run at once (their logs in '
+                        '<run>/train.log); times and memory are then per '
+                        'run under sharing')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch threads per training (default: '
+                        'cores / jobs)')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
+    parser.add_argument('--experiment', default=None,
+                        help='label stored in each record (default: the '
+                        'work dir name)')
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse finished runs of the work dir (a run dir '
-                        'with its run.json, or listed in results.json), '
-                        'e.g. after an interruption')
+                        'with its run.json), e.g. after an interruption')
     parser.add_argument('--data-root', default=None,
                         help='defaults to data/digits[_full|_smoke]')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
-    args = parser.parse_args()
+    parser.add_argument('--no-figures', action='store_true',
+                        help='skip curves.png and teacher.png')
+    parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
+                        help='only print the tables of a results.json')
+    args = parser.parse_args(argv)
     args.methods = args.methods.split(',')
     unknown = set(args.methods) - set(CONFIGS)
     if unknown:
         parser.error(f'unknown methods {sorted(unknown)}; choose from '
                      f'{sorted(CONFIGS)}')
+    if args.seed_list:
+        args.seed_list = [int(s) for s in args.seed_list.split(',')]
+    else:
+        args.seed_list = list(range(args.seed_offset,
+                                    args.seed_offset + args.seeds))
     return args
 
 
@@ -81,29 +117,151 @@ def phase(msg):
           flush=True)
 
 
-def start_training(config, work_dir, options, jobs):
+def machine():
+    """The machine in words: CPU model, cores, GPU none (runs are CPU)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f'{model}, {os.cpu_count()} cores, CPU only'
+
+
+# ---------------------------------------------------------------- statistics
+def t_interval(diffs, confidence=0.95):
+    """Mean of paired differences and its two-sided Student-t interval.
+
+    Returns (mean, low, high); low and high are None for fewer than two
+    differences."""
+    n = len(diffs)
+    mean = sum(diffs) / n
+    if n < 2:
+        return mean, None, None
+    from scipy import stats
+    sd = statistics.stdev(diffs)
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def paired(records, method, reference, metric='AP'):
+    """The differences ``method - reference`` of ``metric``, paired by seed
+    (only seeds both have); a dict with seeds, diffs, mean, low, high."""
+    ref = {r['seed']: r[metric] for r in records if r['method'] == reference}
+    pairs = sorted((r['seed'], r[metric] - ref[r['seed']]) for r in records
+                   if r['method'] == method and r['seed'] in ref)
+    if not pairs:
+        return None
+    seeds, diffs = zip(*pairs)
+    mean, low, high = t_interval(list(diffs))
+    return dict(method=method, reference=reference, metric=metric,
+                seeds=list(seeds), diffs=list(diffs), mean=mean, low=low,
+                high=high)
+
+
+def verdict(p):
+    """The paired result in words."""
+    n = len(p['seeds'])
+    if p['low'] is None:
+        return (f"{p['method']} - {p['reference']}: {p['mean']:+.1f} "
+                f"{p['metric']} on one seed: no interval (use 2+ seeds)")
+    excl = p['low'] > 0 or p['high'] < 0
+    word = ('excludes 0: ' + (f"{p['method']} is better" if p['low'] > 0
+                              else f"{p['method']} is worse")
+            if excl else 'includes 0: no difference shown')
+    return (f"{p['method']} - {p['reference']}: {p['mean']:+.2f} "
+            f"{p['metric']}, 95% interval [{p['low']:+.2f}, "
+            f"{p['high']:+.2f}] over {n} seeds ({word})")
+
+
+def comparisons(methods):
+    """(method, reference) pairs: each distilled method against the
+    baseline, and SSSD against each other distilled method."""
+    pairs = [(m, 'baseline') for m in methods
+             if m != 'baseline' and 'baseline' in methods]
+    if 'sssd' in methods:
+        pairs += [('sssd', m) for m in methods
+                  if m not in ('sssd', 'baseline')]
+    return pairs
+
+
+def fmt(v):
+    return 'n/a' if v is None else f'{v:+.1f}'
+
+
+def tables(records):
+    """Markdown: mean +- std per method, then the paired differences."""
+    methods = list(dict.fromkeys(r['method'] for r in records))
+    seeds = sorted({r['seed'] for r in records})
+    lines = ['| method | seeds | AP | AP50 | AP75 | APs | APm | '
+             'train time (s) |', '|' + '---|' * 8]
+    for method in methods:
+        runs = [r for r in records if r['method'] == method]
+        cells = []
+        for name, _ in METRICS[:5]:
+            values = [r[name] for r in runs]
+            m = statistics.mean(values)
+            s = statistics.stdev(values) if len(values) > 1 else 0.0
+            cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
+                         f'{m:.1f}')
+        t = statistics.mean(r['train_s'] for r in runs)
+        lines.append(f'| {method} | {len(runs)} | ' + ' | '.join(cells) +
+                     f' | {t:.0f} |')
+    pairs = [paired(records, m, ref) for m, ref in comparisons(methods)]
+    pairs = [p for p in pairs if p]
+    if pairs:
+        lines += ['', '| AP difference, paired by seed | ' +
+                  ' | '.join(f'seed {s}' for s in seeds) +
+                  ' | mean | 95% interval |',
+                  '|' + '---|' * (len(seeds) + 3)]
+        for p in pairs:
+            by_seed = dict(zip(p['seeds'], p['diffs']))
+            cells = [fmt(by_seed.get(s)) for s in seeds]
+            ci = ('n/a' if p['low'] is None else
+                  f"[{p['low']:+.2f}, {p['high']:+.2f}]")
+            lines.append(f"| {p['method']} - {p['reference']} | " +
+                         ' | '.join(cells) + f" | {p['mean']:+.2f} | {ci} |")
+        lines += [''] + [verdict(p) for p in pairs]
+    return '\n'.join(lines)
+
+
+def print_tables(path):
+    with open(path) as f:
+        records = json.load(f)
+    for experiment in dict.fromkeys(r['experiment'] for r in records):
+        group = [r for r in records if r['experiment'] == experiment]
+        print(f'### {experiment}\n')
+        print(tables(group) + '\n')
+
+
+# ------------------------------------------------------------------ running
+def start_training(config, work_dir, options, jobs, threads):
     """Starts tools/train.py; with several jobs its log goes to a file."""
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
            '--work-dir', work_dir, '--cfg-options'] + options
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
     if jobs == 1:
-        return subprocess.Popen(cmd, cwd=ROOT), cmd
+        return subprocess.Popen(cmd, cwd=ROOT, env=env), cmd
     os.makedirs(work_dir, exist_ok=True)
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     log = open(osp.join(work_dir, 'train.log'), 'w')
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT), cmd
 
 
-def run_all(tasks, jobs):
+def run_all(tasks, jobs, threads):
     """Runs (key, config, work_dir, options) tasks, ``jobs`` at a time;
-    yields (key, wall seconds, peak RSS in MB) as each one ends."""
+    yields (key, wall seconds, peak RSS in MB, command) as each one ends."""
     pending, running = list(tasks), {}
     while pending or running:
         while pending and len(running) < jobs:
             key, config, work_dir, options = pending.pop(0)
             phase(f'training {key[0]}, seed {key[1]} -> {work_dir}')
-            proc, cmd = start_training(config, work_dir, options, jobs)
+            proc, cmd = start_training(config, work_dir, options, jobs,
+                                       threads)
             # keep the Popen: a collected one may be reaped by subprocess
             running[proc.pid] = (key, time.time(), cmd, proc)
         for pid in list(running):
@@ -117,7 +275,7 @@ def run_all(tasks, jobs):
         code = os.waitstatus_to_exitcode(status)
         if code:
             sys.exit(f'training failed ({code}): {" ".join(cmd)}')
-        yield key, time.time() - start, usage.ru_maxrss / 1024
+        yield key, time.time() - start, usage.ru_maxrss / 1024, cmd
 
 
 def read_scalars(work_dir):
@@ -139,51 +297,22 @@ def read_scalars(work_dir):
     return train, val
 
 
-def mean_std(values):
-    mean = statistics.mean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return mean, std
-
-
-def summarize(results, methods):
-    header = ('| method | AP | AP50 | AP75 | APs | APm | APl | '
-              'train time (s) | peak memory (MB) |')
-    lines = [header, '|' + '---|' * 9]
-    for method in methods:
-        runs = results[method]
-        cells = []
-        for name, _ in METRICS:
-            values = [r['final'][name] for r in runs]
-            if min(values) < 0:  # COCO's -1: no object of that size
-                cells.append('n/a')
-                continue
-            m, s = mean_std([100 * v for v in values])
-            cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
-                         f'{m:.1f}')
-        t, _ = mean_std([r['train_s'] for r in runs])
-        mem, _ = mean_std([r['peak_mb'] for r in runs])
-        lines.append(f'| {method} | ' + ' | '.join(cells) +
-                     f' | {t:.0f} | {mem:.0f} |')
-    return '\n'.join(lines)
-
-
-def plot(results, methods, out):
+def plot(runs, methods, out):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, (ax_ap, ax_coef) = plt.subplots(1, 2, figsize=(11, 4))
     for method in methods:
-        curves = [r['val_ap'] for r in results[method]]
+        curves = [r['val_ap'] for r in runs if r['method'] == method]
         epochs = range(1, min(map(len, curves)) + 1)
         mean = [statistics.mean(c[e - 1] for c in curves) for e in epochs]
-        ax_ap.plot(list(epochs), [100 * v for v in mean], marker='o',
-                   label=method)
-    ax_ap.set(xlabel='epoch', ylabel='val AP', title='val AP per epoch'
-              + (' (mean over seeds)' if len(results[methods[0]]) > 1 else ''))
+        ax_ap.plot(list(epochs), mean, marker='o', label=method)
+    ax_ap.set(xlabel='epoch', ylabel='val AP (%)', title='val AP per epoch'
+              + (' (mean over seeds)' if len(runs) > len(methods) else ''))
     ax_ap.legend()
     distilled = [m for m in methods if m != 'baseline']
     if distilled:
-        run = results[distilled[-1]][0]
+        run = next(r for r in runs if r['method'] == distilled[-1])
         iters = [p[0] for p in run['schedule']]
         ax_coef.plot(iters, [p[1] for p in run['schedule']], color='C3',
                      label='lambda (distill_coef)')
@@ -200,22 +329,55 @@ def plot(results, methods, out):
     plt.close(fig)
 
 
+def prepare_data(data_root, size, num_train, num_val):
+    """Generates the dataset and pretrains the backbone, each only if
+    missing or made by another generator version / size."""
+    from mmdet_sssd.datasets import GENERATOR_VERSION, generate_digits_coco
+    meta = dict(generator=GENERATOR_VERSION, num_train=num_train,
+                num_val=num_val, seed=0)
+    meta_file = osp.join(data_root, 'meta.json')
+    backbone = osp.join(data_root, BACKBONE_FILE)
+    current = None
+    if osp.isfile(meta_file):
+        with open(meta_file) as f:
+            current = json.load(f)
+    if current != meta:
+        phase(f'generating the digits dataset in {data_root}')
+        start = time.time()
+        generate_digits_coco(data_root, num_train, num_val)
+        with open(meta_file, 'w') as f:
+            json.dump(meta, f)
+        if osp.isfile(backbone):
+            os.remove(backbone)  # pretrained on another generator's crops
+        phase(f'generated in {time.time() - start:.0f} s')
+    else:
+        phase(f'using the digits dataset in {data_root}')
+    if not osp.isfile(backbone):
+        phase(f'pretraining the backbone on the train digits -> {backbone}')
+        from mmdet_sssd.datasets.digits_pretrain import \
+            pretrain_digits_backbone
+        pretrain_digits_backbone(backbone, **PRETRAIN[size])
+    else:
+        phase(f'using the pretrained backbone {backbone}')
+    return backbone
+
+
 def main():
     args = parse_args()
+    if args.table:
+        print_tables(args.table)
+        return
     size = 'smoke' if args.smoke else 'full' if args.full else 'default'
     num_train, num_val, epochs = SIZES[size]
     data_root = args.data_root or osp.join(
         'data', 'digits' + ('' if size == 'default' else f'_{size}'))
     data_root = osp.abspath(data_root)
     work_dir = osp.abspath(args.work_dir)
+    experiment = args.experiment or osp.basename(work_dir.rstrip('/'))
     os.makedirs(work_dir, exist_ok=True)
-
-    if not osp.isfile(osp.join(data_root, 'val.json')):
-        phase(f'generating the digits dataset in {data_root}')
-        from mmdet_sssd.datasets import generate_digits_coco
-        generate_digits_coco(data_root, num_train, num_val)
-    else:
-        phase(f'using the digits dataset in {data_root}')
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    job_start = time.time()
+    backbone = prepare_data(data_root, size, num_train, num_val)
 
     root = data_root + '/'
     options = [
@@ -226,7 +388,7 @@ def main():
         f'test_evaluator.ann_file={root}val.json',
     ]
     if size != 'default':
-        milestones = [max(1, epochs * 2 // 3), max(1, epochs * 11 // 12)]
+        milestones = [max(1, epochs * 2 // 3), max(1, epochs * 5 // 6)]
         options += [
             f'train_cfg.max_epochs={epochs}',
             f'param_scheduler.1.end={epochs}',
@@ -238,78 +400,86 @@ def main():
                     'val_dataloader.batch_size=2',
                     'default_hooks.logger.interval=1']
 
-    results = {m: [] for m in args.methods}
-    done = {}
-    previous = osp.join(work_dir, 'results.json')
-    if args.skip_existing and osp.isfile(previous):
-        with open(previous) as f:
-            for method, runs in json.load(f).items():
-                for run in runs:
-                    if osp.isdir(osp.join(work_dir,
-                                          f'{method}_seed{run["seed"]}')):
-                        done[(method, run['seed'])] = run
+    def method_options(method):
+        # the baseline's backbone, or the distilled student's
+        prefix = 'model.' if method == 'baseline' else 'model.detector.'
+        return [f'{prefix}backbone.init_cfg.checkpoint={backbone}']
+
+    runs, done = [], set()
     for method in args.methods:
-        for seed in range(args.seeds):
+        for seed in args.seed_list:
             record = osp.join(work_dir, f'{method}_seed{seed}', 'run.json')
             if args.skip_existing and osp.isfile(record):
                 with open(record) as f:
-                    done[(method, seed)] = json.load(f)
-    for (method, seed), run in sorted(done.items()):
-        if method in results and seed < args.seeds:
-            phase(f'{method}, seed {seed}: reusing the finished run')
-            results[method].append(run)
+                    run = json.load(f)
+                run['experiment'] = experiment
+                runs.append(run)
+                done.add((method, seed))
+                phase(f'{method}, seed {seed}: reusing the finished run')
     tasks = [((method, seed), CONFIGS[method],
               osp.join(work_dir, f'{method}_seed{seed}'),
               # the same seed and data order for every method
-              options + [f'randomness.seed={seed}',
-                         f'train_dataloader.sampler.seed={seed}'] +
-              args.cfg_options)
-             for seed in range(args.seeds) for method in args.methods
+              options + method_options(method) +
+              [f'randomness.seed={seed}',
+               f'train_dataloader.sampler.seed={seed}'] + args.cfg_options)
+             for seed in args.seed_list for method in args.methods
              if (method, seed) not in done]
-    for (method, seed), seconds, peak_mb in run_all(tasks, args.jobs):
+    command = ' '.join(['python', 'tools/digits_benchmark.py'] +
+                       sys.argv[1:])
+    for (method, seed), seconds, peak_mb, cmd in run_all(
+            tasks, args.jobs, threads):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')
         train, val = read_scalars(run_dir)
         final = {name: val[-1][f'coco/{key}'] for name, key in METRICS}
-        # COCO gives -1 where a size has no objects
-        final = {k: max(v, 0.0) if v != -1 else -1.0
-                 for k, v in final.items()}
-        results[method].append(dict(
-            seed=seed, final=final, train_s=seconds, peak_mb=peak_mb,
-            val_ap=[v['coco/bbox_mAP'] for v in val],
+        run = dict(experiment=experiment, method=method, seed=seed)
+        # percent; COCO gives -1 where a size has no objects: null
+        run.update({k: None if v == -1 else round(100 * max(v, 0.0), 1)
+                    for k, v in final.items()})
+        run.update(
+            train_s=round(seconds, 1), peak_mb=round(peak_mb),
+            epochs=epochs, num_train=num_train, num_val=num_val,
+            config=CONFIGS[method], cfg_options=args.cfg_options,
+            threads=threads, jobs=args.jobs, command=command,
+            machine=machine(), date=time.strftime('%Y-%m-%d'),
+            val_ap=[round(100 * v['coco/bbox_mAP'], 1) for v in val],
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
-                      for r in train]))
+                      for r in train])
+        runs.append(run)
         with open(osp.join(run_dir, 'run.json'), 'w') as f:
-            json.dump(results[method][-1], f)
-        phase(f'{method}, seed {seed}: AP {100 * final["AP"]:.1f} '
-              f'in {seconds:.0f} s')
-        with open(osp.join(work_dir, 'results.json'), 'w') as f:
-            json.dump(results, f, indent=1)  # kept if a later run fails
-    for runs in results.values():
-        runs.sort(key=lambda r: r['seed'])
+            json.dump(run, f)
+        phase(f'{method}, seed {seed}: AP {run["AP"]:.1f} in {seconds:.0f} s')
+    order = {m: i for i, m in enumerate(args.methods)}
+    runs.sort(key=lambda r: (order[r['method']], r['seed']))
+    records = [{k: v for k, v in r.items() if k not in ('val_ap', 'schedule')}
+               for r in runs]
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=1)
+        json.dump(records, f, indent=1)
 
-    table = summarize(results, args.methods)
+    table = tables(records)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(f'Digits benchmark ({size}: {num_train} train / {num_val} '
-                f'val images, {epochs} epochs, {args.seeds} seed(s))\n\n'
-                f'{table}\n')
-    plot(results, args.methods, osp.join(work_dir, 'curves.png'))
-    distilled = [m for m in args.methods if m != 'baseline']
-    if distilled:
-        phase('what the teacher teaches: teacher.png')
-        method = 'sssd' if 'sssd' in distilled else distilled[-1]
-        run_dir = osp.join(work_dir, f'{method}_seed0')
-        ckpt = osp.join(run_dir, f'epoch_{epochs}.pth')
-        with open(osp.join(data_root, 'val.json')) as f:
-            image = json.load(f)['images'][0]['file_name']
-        subprocess.run([
-            sys.executable, osp.join(ROOT, 'tools', 'vis_teacher.py'),
-            CONFIGS[method], ckpt, osp.join(data_root, 'images', image),
-            '--out', osp.join(work_dir, 'teacher.png'),
-            '--ann-file', osp.join(data_root, 'val.json')
-        ], cwd=ROOT, check=True)
-    phase(f'done: {work_dir}/results.md, curves.png')
+                f'val images, {epochs} epochs, seeds {args.seed_list}; '
+                f'{machine()})\n\n{table}\n')
+    if not args.no_figures:
+        plot(runs, args.methods, osp.join(work_dir, 'curves.png'))
+        distilled = [m for m in args.methods if m != 'baseline']
+        if distilled:
+            phase('what the teacher teaches: teacher.png')
+            method = 'sssd' if 'sssd' in distilled else distilled[-1]
+            run_dir = osp.join(work_dir,
+                               f'{method}_seed{args.seed_list[0]}')
+            ckpt = osp.join(run_dir, f'epoch_{epochs}.pth')
+            with open(osp.join(data_root, 'val.json')) as f:
+                image = json.load(f)['images'][0]['file_name']
+            subprocess.run([
+                sys.executable, osp.join(ROOT, 'tools', 'vis_teacher.py'),
+                CONFIGS[method], ckpt, osp.join(data_root, 'images', image),
+                '--out', osp.join(work_dir, 'teacher.png'),
+                '--ann-file', osp.join(data_root, 'val.json'),
+                '--cfg-options'] + method_options(method),
+                cwd=ROOT, check=True)
+    phase(f'done in {time.time() - job_start:.0f} s: {work_dir}/results.md'
+          + ('' if args.no_figures else ', curves.png'))
     print('\n' + table, flush=True)
 
 

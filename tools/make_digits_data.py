@@ -2,7 +2,11 @@
 """Write the handwritten-digits detection dataset (COCO format) read by
 configs/digits/: real sklearn digits on cluttered 96x96 images.
 
-    python tools/make_digits_data.py [--out data/digits] [--train 1000] [--val 200] [--seed 0]
+    python tools/make_digits_data.py [--out data/digits] [--train 1000]
+        [--val 200] [--seed 0] [--max-scale 48] [--max-iou 0.15]
+
+tools/digits_benchmark.py runs it (with the defaults) when its data folder
+is missing or was written by another generator version.
 """
 import argparse
 import os.path as osp
@@ -20,9 +24,18 @@ if __name__ == '__main__':
     parser.add_argument('--val', type=int, default=200)
     parser.add_argument('--size', type=int, default=96)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--min-scale', type=int, default=10)
+    parser.add_argument('--max-scale', type=int, default=48,
+                        help='largest digit side (generator 1: 64)')
+    parser.add_argument('--max-iou', type=float, default=0.15,
+                        help='most overlap between digits (generator 1: '
+                        '0.3)')
     args = parser.parse_args()
     start = time.time()
     paths = generate_digits_coco(args.out, args.train, args.val,
-                                 image_size=args.size, seed=args.seed)
+                                 image_size=args.size, seed=args.seed,
+                                 min_scale=args.min_scale,
+                                 max_scale=args.max_scale,
+                                 max_iou=args.max_iou)
     print(f'{args.train} train + {args.val} val images -> {args.out} '
           f'({time.time() - start:.1f} s): {paths}')

@@ -1,4 +1,4 @@
 from .digits_generator import CLASSES as DIGITS_CLASSES
-from .digits_generator import generate_digits_coco
+from .digits_generator import GENERATOR_VERSION, generate_digits_coco
 
-__all__ = ['DIGITS_CLASSES', 'generate_digits_coco']
+__all__ = ['DIGITS_CLASSES', 'GENERATOR_VERSION', 'generate_digits_coco']

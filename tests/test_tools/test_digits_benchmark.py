@@ -1,5 +1,6 @@
 """The main job's smoke mode end to end, compare_zoo, vis_teacher and
 eval_teacher."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -21,32 +22,97 @@ def run(args, cwd=ROOT):
     return proc.stdout
 
 
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'digits_benchmark', osp.join(ROOT, 'tools', 'digits_benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_paired_interval_hand_computed():
+    tool = load_tool()
+    # differences 1, 2, 3: mean 2, sd 1, t(0.975, 2 dof) = 4.302653
+    mean, low, high = tool.t_interval([1.0, 2.0, 3.0])
+    half = 4.302653 / 3 ** 0.5
+    assert mean == 2.0
+    assert low == pytest.approx(2 - half, abs=1e-5)  # -0.484138
+    assert high == pytest.approx(2 + half, abs=1e-5)  # 4.484138
+    assert tool.t_interval([1.5]) == (1.5, None, None)
+    records = [dict(method=m, seed=s, AP=ap) for m, s, ap in [
+        ('baseline', 0, 30.0), ('baseline', 1, 31.0), ('baseline', 2, 29.0),
+        ('sssd', 0, 31.0), ('sssd', 1, 33.0), ('sssd', 2, 32.0),
+        ('sssd', 3, 50.0)]]  # seed 3 has no baseline: not paired
+    p = tool.paired(records, 'sssd', 'baseline')
+    assert p['seeds'] == [0, 1, 2] and p['diffs'] == [1.0, 2.0, 3.0]
+    assert 'includes 0' in tool.verdict(p)
+    p = tool.paired(records[:3] + [dict(method='sssd', seed=s, AP=ap)
+                                   for s, ap in ((0, 32), (1, 33), (2, 31))],
+                    'sssd', 'baseline')  # 2, 2, 2: sd 0
+    assert (p['low'], p['high']) == (2.0, 2.0)
+    assert 'excludes 0: sssd is better' in tool.verdict(p)
+    args = tool.parse_args(['--seeds', '5', '--seed-offset', '100'])
+    assert args.seed_list == [100, 101, 102, 103, 104]
+    assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]
+
+
 def test_smoke_job_writes_table_and_figures(tmp_path):
     work_dir = tmp_path / 'job'
+    data = tmp_path / 'data'
+    # the job pretrains the backbone into the data folder, then runs two
+    # tuning seeds (--seed-offset) of each method, two at a time
     out = run(['tools/digits_benchmark.py', '--smoke', '--methods',
-               'baseline,sssd,ssim,adl', '--jobs', '2', '--work-dir',
-               str(work_dir), '--data-root', str(tmp_path / 'data')])
-    assert '| method | AP | AP50 | AP75 | APs | APm | APl |' in out
-    for method in ('baseline', 'sssd', 'ssim', 'adl'):
-        assert f'| {method} |' in out
+               'baseline,sssd,lgd', '--seeds', '2', '--seed-offset', '100',
+               '--jobs', '2', '--work-dir', str(work_dir), '--data-root',
+               str(data)])
+    assert 'pretraining the backbone' in out
+    assert (data / 'backbone.pth').stat().st_size > 0
+    assert '| method | seeds | AP | AP50 | AP75 | APs | APm |' in out
+    for method in ('baseline', 'sssd', 'lgd'):
+        assert f'| {method} | 2 |' in out
         # with --jobs, each run's log is a file
-        assert (work_dir / f'{method}_seed0' / 'train.log').stat().st_size
+        for seed in (100, 101):
+            assert (work_dir / f'{method}_seed{seed}' / 'train.log'
+                    ).stat().st_size
+            log = (work_dir / f'{method}_seed{seed}' / 'train.log'
+                   ).read_text()
+            # every student starts from the pretrained backbone
+            assert f'load model from: {data}/backbone.pth' in log
+    # paired differences with their 95% interval, in numbers and words
+    assert '| sssd - baseline | ' in out and '| sssd - lgd | ' in out
+    assert 'sssd - baseline: ' in out and '95% interval [' in out
     for name in ('results.md', 'results.json', 'curves.png', 'teacher.png'):
         assert (work_dir / name).stat().st_size > 0, name
-    results = json.loads((work_dir / 'results.json').read_text())
-    sssd = results['sssd'][0]
-    assert set(sssd['final']) == {'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'}
+    records = json.loads((work_dir / 'results.json').read_text())
+    assert sorted((r['method'], r['seed']) for r in records) == sorted(
+        (m, s) for m in ('baseline', 'sssd', 'lgd') for s in (100, 101))
+    for r in records:
+        assert {'method', 'seed', 'AP', 'AP50', 'AP75', 'APs', 'APm',
+                'train_s', 'command', 'machine', 'experiment'} <= set(r)
+        assert 0 <= r['AP'] <= 100 and '--seed-offset 100' in r['command']
+    run_record = json.loads(
+        (work_dir / 'sssd_seed100' / 'run.json').read_text())
     # lambda was logged every logged iteration, with the LR
-    assert all(coef is not None for _, coef, _ in sssd['schedule'])
-    assert all(coef is None for _, coef, _ in results['baseline'][0]['schedule'])
+    assert all(coef is not None for _, coef, _ in run_record['schedule'])
+    baseline = json.loads(
+        (work_dir / 'baseline_seed100' / 'run.json').read_text())
+    assert all(coef is None for _, coef, _ in baseline['schedule'])
+
+    # the tables again, from the records alone
+    tables = run(['tools/digits_benchmark.py', '--table',
+                  str(work_dir / 'results.json')])
+    assert out.split('| method |')[1].split('\n\n')[0] in tables
 
     # an interrupted job goes on: finished runs are reused, not retrained
     again = run(['tools/digits_benchmark.py', '--smoke', '--methods',
-                 'baseline,sssd', '--skip-existing', '--work-dir',
-                 str(work_dir), '--data-root', str(tmp_path / 'data')])
+                 'baseline,sssd', '--seed-list', '100', '--skip-existing',
+                 '--no-figures', '--work-dir', str(work_dir),
+                 '--data-root', str(data)])
     assert 'training ' not in again and 'reusing the finished run' in again
-    assert again.split('| baseline |')[1].split('\n')[0] == \
-        out.split('| baseline |')[1].split('\n')[0]
+    assert 'pretraining' not in again  # the backbone is reused too
+    assert again.split('| baseline | 1 |')[1].split('|')[1].strip() == \
+        str(next(r['AP'] for r in records
+                 if (r['method'], r['seed']) == ('baseline', 100)))
 
     # vis_teacher on the checkpoint the job wrote, another val image
     data = tmp_path / 'data'
@@ -54,19 +120,21 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     out_png = tmp_path / 'vis.png'
     run(['tools/vis_teacher.py',
          'configs/digits/sssd_retinanet_r18_fpn_digits.py',
-         str(work_dir / 'sssd_seed0' / 'epoch_1.pth'),
+         str(work_dir / 'sssd_seed100' / 'epoch_1.pth'),
          str(data / 'images' / image['file_name']), '--ann-file',
          str(data / 'val.json'), '--out', str(out_png)])
     assert out_png.stat().st_size > 0
 
     # eval_teacher: the label teacher scored by CocoMetric on val
     root = str(data) + '/'
+    backbone = ('model.detector.backbone.init_cfg.checkpoint=' +
+                str(data / 'backbone.pth'))
     data_options = [f'train_dataloader.dataset.data_root={root}',
                     f'test_dataloader.dataset.data_root={root}',
-                    f'test_evaluator.ann_file={root}val.json']
+                    f'test_evaluator.ann_file={root}val.json', backbone]
     out = run(['tools/eval_teacher.py',
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
-               str(work_dir / 'sssd_seed0' / 'epoch_1.pth'), '--work-dir',
+               str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--work-dir',
                str(tmp_path / 'eval_teacher'), '--class-probe', '8',
                '--cfg-options'] + data_options)
     # after a few iterations the teacher may detect nothing yet
@@ -79,7 +147,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     # lambda at which it matches the first loss's
     out = run(['tools/distill_grad_scale.py',
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
-               str(work_dir / 'sssd_seed0' / 'epoch_1.pth'), '--losses',
+               str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--losses',
                'MSELoss', 'MSELoss:loss_weight=2',
                'JSDistanceLoss:tau=0.5,axis=channel', '--batches', '2',
                '--cfg-options'] + data_options)
@@ -97,10 +165,11 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
          'configs/digits/adl-pretrained_retinanet_r18_fpn_digits.py',
          '--work-dir', str(tmp_path / 'pretrained'), '--cfg-options',
          'model.pretrained_teacher.checkpoint=' +
-         str(work_dir / 'baseline_seed0' / 'epoch_1.pth'),
+         str(work_dir / 'baseline_seed100' / 'epoch_1.pth'),
          f'train_dataloader.dataset.data_root={root}',
          f'val_dataloader.dataset.data_root={root}',
-         f'val_evaluator.ann_file={root}val.json', 'train_cfg.max_epochs=1',
+         f'val_evaluator.ann_file={root}val.json', backbone,
+         'train_cfg.max_epochs=1',
          'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
          'param_scheduler.1.end=1', 'param_scheduler.1.milestones=[1]',
          'default_hooks.logger.interval=1'])

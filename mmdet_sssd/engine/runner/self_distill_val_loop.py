@@ -1,0 +1,137 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""A validation loop that scores the label teacher alongside the student."""
+import copy
+from typing import Dict, List, Sequence, Union
+
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.model import is_model_wrapper
+from mmengine.runner import ValLoop
+from mmengine.runner.amp import autocast
+from mmengine.runner.loops import _parse_losses
+from torch.utils.data import DataLoader
+
+from mmdet.registry import LOOPS
+
+from mmdet_sssd.utils.teacher_config import load_gt_first
+
+
+def _dataset_with_pipeline(dataset_cfg: dict) -> dict:
+    """The innermost dataset config that holds the ``pipeline``."""
+    node = dataset_cfg
+    while 'pipeline' not in node and isinstance(node.get('dataset'), dict):
+        node = node['dataset']
+    if 'pipeline' not in node:
+        raise ValueError(
+            'SelfDistillValLoop: the val dataset config has no pipeline '
+            'to load the GT before Resize; give the loop a dataloader '
+            'config with dataset.pipeline')
+    return node
+
+
+@LOOPS.register_module()
+class SelfDistillValLoop(ValLoop):
+    """Validation that scores the student and its label teacher.
+
+    Each val batch goes through the model twice: once as the plain student
+    (what a stock ``ValLoop`` does; its metrics keep their names, e.g.
+    ``coco/bbox_mAP``, so ``save_best`` and the logs are unchanged), once
+    with ``SSSDDistiller.predict_with_teacher`` on, i.e. the student's
+    head(s) on the label teacher's maps built from each image's GT. The
+    teacher's results go to a copy of the evaluator and its metrics are
+    logged with ``teacher_prefix``: ``teacher/coco/bbox_mAP``...
+
+    The teacher needs each val image's GT in the network input's
+    coordinates, so the loop moves ``LoadAnnotations`` right after the
+    image loading in the val pipeline
+    (:func:`mmdet_sssd.utils.load_gt_first`); the metric still reads the
+    GT from its annotation file.
+
+    Use: ``val_cfg = dict(type='SelfDistillValLoop')``. It costs one
+    more forward pass per val image (the teacher and the student's head),
+    so COCO configs keep the stock ``ValLoop``.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader or dict): The val dataloader; a dict's
+            pipeline is reordered as above (a built DataLoader must already
+            load the GT before ``Resize``).
+        evaluator (Evaluator or dict or list): The student's evaluator; the
+            teacher gets a copy built from the same config.
+        fp16 (bool): Validate under autocast. Defaults to False.
+        teacher_prefix (str): Prefix of the teacher's metric names.
+            Defaults to ``'teacher'``.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 teacher_prefix: str = 'teacher') -> None:
+        if isinstance(dataloader, dict):
+            dataloader = copy.deepcopy(dataloader)
+            node = _dataset_with_pipeline(dataloader['dataset'])
+            node['pipeline'] = load_gt_first(node['pipeline'])
+        teacher_evaluator = (copy.deepcopy(evaluator) if isinstance(
+            evaluator, (dict, list)) else None)
+        super().__init__(runner, dataloader, evaluator, fp16)
+        if teacher_evaluator is None:
+            teacher_evaluator = copy.deepcopy(self.evaluator)
+        else:
+            teacher_evaluator = runner.build_evaluator(teacher_evaluator)
+        if hasattr(self.dataloader.dataset, 'metainfo'):
+            teacher_evaluator.dataset_meta = self.dataloader.dataset.metainfo
+        self.teacher_evaluator = teacher_evaluator
+        self.teacher_prefix = teacher_prefix
+
+    @property
+    def _distiller(self):
+        model = self.runner.model
+        if is_model_wrapper(model):
+            model = model.module
+        if not hasattr(model, 'predict_with_teacher') or getattr(
+                model, 'teacher', None) is None:
+            raise ValueError(
+                f'SelfDistillValLoop scores the label teacher of an '
+                f'SSSDDistiller; the model is {type(model).__name__}'
+                f'{" without a label teacher" if hasattr(model, "teacher") else ""}'  # noqa: E501
+                f'. Use the stock ValLoop (val_cfg = dict(type=\'ValLoop\'))')
+        return model
+
+    def run(self) -> dict:
+        """Score the student and the teacher; log both."""
+        self._distiller  # fail before any hook runs if there is no teacher
+        self.runner.call_hook('before_val')
+        self.runner.call_hook('before_val_epoch')
+        self.runner.model.eval()
+        self.val_loss.clear()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        metrics.update(self._teacher_metrics())
+        if self.val_loss:
+            metrics.update(_parse_losses(self.val_loss, 'val'))
+        self.runner.call_hook('after_val_epoch', metrics=metrics)
+        self.runner.call_hook('after_val')
+        return metrics
+
+    def _teacher_metrics(self) -> dict:
+        size = len(self.dataloader.dataset)
+        results = self.teacher_evaluator.evaluate(size)
+        return {f'{self.teacher_prefix}/{k}': v for k, v in results.items()}
+
+    @torch.no_grad()
+    def run_iter(self, idx, data_batch: Sequence[dict]):
+        """The student's pass (as ``ValLoop``), then the teacher's."""
+        super().run_iter(idx, data_batch)
+        model = self._distiller
+        before = model.predict_with_teacher
+        model.predict_with_teacher = True
+        try:
+            with autocast(enabled=self.fp16):
+                outputs = self.runner.model.val_step(data_batch)
+        finally:
+            model.predict_with_teacher = before
+        self.teacher_evaluator.process(
+            data_samples=outputs, data_batch=data_batch)

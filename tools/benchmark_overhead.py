@@ -73,7 +73,9 @@ def build(config, mode, device):
     if mode != 'student':
         model_cfg = dict(
             type='SSSDDistiller', detector=model_cfg, **VARIANTS[mode][1])
-    return MODELS.build(model_cfg).to(device).train()
+    model = MODELS.build(model_cfg)
+    model.init_weights()  # as the runner does (RetinaNet's prior-prob bias)
+    return model.to(device).train()
 
 
 def worker(args, config, modes):

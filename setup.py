@@ -12,7 +12,8 @@ import sys
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
-MIM_FILES = ('tools', 'configs', 'requirements', 'requirements.txt')
+MIM_FILES = ('tools', 'configs', 'requirements', 'requirements.txt',
+             'model-index.yml')
 
 
 def add_mim_extension():

@@ -11,7 +11,7 @@ from mmdet_sssd.models.losses import AdaptiveDistillLoss
 
 def naive_adl(s, t, alpha=0.5, beta=1.0, gamma=2.0, temp=1.0, base='kl',
               norm_power=1.8):
-    """The formula of METHOD.md, element by element, in float64."""
+    """The formula of docs/method.md, element by element, in float64."""
     total, norm = 0.0, 0.0
     for a, b in zip(s.flatten().tolist(), t.flatten().tolist()):
         p = 1 / (1 + math.exp(-a / temp))

@@ -1,9 +1,9 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""The embedded benchmark: baseline vs distilled students on handwritten digits.
+"""The embedded benchmark: baseline vs distilled students, handwritten digits.
 
     python tools/digits_benchmark.py [--methods baseline,sssd] [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
-                                     [--full] [--jobs 1] [--threads T]
+                                     [--full] [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
     python tools/digits_benchmark.py --table results.json
 
@@ -38,12 +38,14 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+CORES = os.cpu_count() or 1
 
 CONFIGS = {
     'baseline': 'configs/digits/retinanet_r18_fpn_digits.py',
     'lgd': 'configs/digits/lgd_retinanet_r18_fpn_digits.py',
     'sssd': 'configs/digits/sssd_retinanet_r18_fpn_digits.py',
-    'sssd-constant': 'configs/digits/sssd-constant_retinanet_r18_fpn_digits.py',
+    'sssd-constant':
+    'configs/digits/sssd-constant_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
     'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
 }
@@ -76,13 +78,15 @@ def parse_args(argv=None):
                         help='4000 train images, 12 epochs')
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations on tiny data (CI)')
-    parser.add_argument('--jobs', type=int, default=1,
-                        help='trainings run at once (their logs in '
-                        '<run>/train.log); times and memory are then per '
-                        'run under sharing')
+    parser.add_argument('--jobs', type=int, default=min(2, CORES),
+                        help='trainings run at once, their logs in '
+                        '<run>/train.log (default: 2 on 2+ cores; 1 streams '
+                        "mmengine's log); times are then per run under "
+                        'sharing')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch threads per training (default: '
-                        'cores / jobs)')
+                        'cores / jobs; results differ slightly between '
+                        'thread counts, the docs\' tables used 1)')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
     parser.add_argument('--experiment', default=None,
                         help='label stored in each record (default: the '
@@ -90,12 +94,23 @@ def parse_args(argv=None):
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse finished runs of the work dir (a run dir '
                         'with its run.json), e.g. after an interruption')
+    parser.add_argument('--reuse-only', action='store_true',
+                        help='with --skip-existing: train nothing, '
+                        'tabulate the finished runs (missing ones are '
+                        'listed)')
     parser.add_argument('--data-root', default=None,
                         help='defaults to data/digits[_full|_smoke]')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
     parser.add_argument('--no-figures', action='store_true',
                         help='skip curves.png and teacher.png')
+    parser.add_argument('--step-cost', type=int, default=0, metavar='N',
+                        help='only time N training steps of each method '
+                        '(and of --step-cost-configs), interleaved in one '
+                        'process on one thread, on the job\'s data')
+    parser.add_argument('--step-cost-configs', nargs='+', default=[],
+                        help='more configs to time with --step-cost (e.g. '
+                        'an older version of a digits config)')
     parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
                         help='only print the tables of a results.json')
     args = parser.parse_args(argv)
@@ -115,6 +130,16 @@ def parse_args(argv=None):
 def phase(msg):
     print(f'\n[digits-benchmark {time.strftime("%H:%M:%S")}] {msg}',
           flush=True)
+
+
+def code_version():
+    """The commit the runs used, ``-dirty`` with uncommitted changes."""
+    try:
+        return subprocess.run(
+            ['git', 'describe', '--always', '--dirty'], cwd=ROOT,
+            capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def machine():
@@ -329,6 +354,58 @@ def plot(runs, methods, out):
     plt.close(fig)
 
 
+def step_cost(configs, data_root, steps, num_train):
+    """Median seconds of one training step (forward, backward, AdamW step)
+    of each config, the configs' steps interleaved on one thread so that
+    they share the machine's load alike; also times the config's whole
+    schedule (steps per run x median)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    import mmdet_sssd  # noqa: F401
+    torch.set_num_threads(1)
+    models, batches = {}, {}
+    for name, path in configs:
+        cfg = Config.fromfile(path)
+        cfg.model.get('detector', cfg.model).backbone.init_cfg = None
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        model.train()
+        loader = cfg.train_dataloader
+        loader.dataset.data_root = data_root + '/'
+        if loader.batch_size not in batches:
+            batches[loader.batch_size] = [
+                b for _, b in zip(range(8), Runner.build_dataloader(loader))]
+        iters = cfg.train_cfg.max_epochs * math.ceil(
+            num_train / loader.batch_size)
+        models[name] = (model, torch.optim.AdamW(model.parameters(),
+                                                 lr=1e-5),
+                        loader.batch_size, iters)
+    times = {name: [] for name in models}
+    for i in range(steps + 2):
+        for name, (model, optim, bs, _) in models.items():
+            batch = batches[bs][i % len(batches[bs])]
+            start = time.perf_counter()
+            data = model.data_preprocessor(batch, True)
+            loss, _ = model.parse_losses(model(**data, mode='loss'))
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            if i >= 2:  # the first steps warm up the allocator
+                times[name].append(time.perf_counter() - start)
+    lines = ['| config | batch | s / step (median) | steps per run '
+             f'({num_train} images) | s of steps per run |',
+             '|---|---|---|---|---|']
+    for name, (_, _, bs, iters) in models.items():
+        med = statistics.median(times[name])
+        lines.append(f'| {name} | {bs} | {med:.3f} | {iters} | '
+                     f'{med * iters:.0f} |')
+    return '\n'.join(lines)
+
+
 def prepare_data(data_root, size, num_train, num_val):
     """Generates the dataset and pretrains the backbone, each only if
     missing or made by another generator version / size."""
@@ -375,9 +452,14 @@ def main():
     work_dir = osp.abspath(args.work_dir)
     experiment = args.experiment or osp.basename(work_dir.rstrip('/'))
     os.makedirs(work_dir, exist_ok=True)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    threads = args.threads or max(1, CORES // args.jobs)
     job_start = time.time()
     backbone = prepare_data(data_root, size, num_train, num_val)
+    if args.step_cost:
+        configs = [(m, CONFIGS[m]) for m in args.methods] + [
+            (p, p) for p in args.step_cost_configs]
+        print(step_cost(configs, data_root, args.step_cost, num_train))
+        return
 
     root = data_root + '/'
     options = [
@@ -424,8 +506,13 @@ def main():
                f'train_dataloader.sampler.seed={seed}'] + args.cfg_options)
              for seed in args.seed_list for method in args.methods
              if (method, seed) not in done]
+    if args.reuse_only:
+        for (method, seed), *_ in tasks:
+            phase(f'{method}, seed {seed}: no finished run, left out')
+        tasks = []
     command = ' '.join(['python', 'tools/digits_benchmark.py'] +
                        sys.argv[1:])
+    code = code_version()
     for (method, seed), seconds, peak_mb, cmd in run_all(
             tasks, args.jobs, threads):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')
@@ -441,6 +528,8 @@ def main():
             config=CONFIGS[method], cfg_options=args.cfg_options,
             threads=threads, jobs=args.jobs, command=command,
             machine=machine(), date=time.strftime('%Y-%m-%d'),
+            # the machine's load when the run ended: others' work slows it
+            load_1min=round(os.getloadavg()[0], 1), code=code,
             val_ap=[round(100 * v['coco/bbox_mAP'], 1) for v in val],
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train])
@@ -460,7 +549,7 @@ def main():
         f.write(f'Digits benchmark ({size}: {num_train} train / {num_val} '
                 f'val images, {epochs} epochs, seeds {args.seed_list}; '
                 f'{machine()})\n\n{table}\n')
-    if not args.no_figures:
+    if not args.no_figures and runs:
         plot(runs, args.methods, osp.join(work_dir, 'curves.png'))
         distilled = [m for m in args.methods if m != 'baseline']
         if distilled:

@@ -248,7 +248,7 @@ def test_teacher_trains_head_option(name):
         teacher_loss = sum(total({k: v}) for k, v in losses.items()
                            if k.startswith('teacher.'))
         teacher_loss.backward()
-        heads = model._heads()
+        heads = model.runner.heads
         head_grads = [g for h in heads for g in grads(h)]
         assert any(g is not None and g.abs().sum() > 0
                    for g in head_grads) == trains

@@ -1,0 +1,246 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Head runners: a detector's own head(s) on given FPN maps, one class per
+detector family. A new family is a new runner (and a line in
+:func:`build_runner`)."""
+from contextlib import contextmanager
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmdet.models.dense_heads import (ATSSHead, FCOSHead, FoveaHead, GFLHead)
+from mmdet.models.dense_heads.anchor_head import AnchorHead
+from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
+from mmdet.models.detectors import (BaseDetector, SingleStageDetector,
+                                    TwoStageDetector)
+from mmdet.models.utils import unpack_gt_instances
+from mmdet.structures import SampleList
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils._pytree import tree_map
+
+# `get_targets` of these classes reads only priors and GT (not the
+# predictions): with a deterministic sampler, student and teacher passes
+# get the same targets, so they are computed once.
+_PRED_FREE_TARGETS = tuple(
+    cls.get_targets
+    for cls in (AnchorHead, ATSSHead, FCOSHead, FoveaHead, GFLHead))
+
+# (losses, classification logits or None) of one set of maps
+HeadOutput = Tuple[dict, Optional[List[Tensor]]]
+
+
+@contextmanager
+def maps_as_features(detector: BaseDetector, maps: Sequence[Tensor]):
+    """Within it ``detector.extract_feat`` returns ``maps``, so the
+    detector's own ``loss`` and ``predict`` run from them, unchanged."""
+    detector.extract_feat = lambda _: maps
+    try:
+        yield
+    finally:
+        del detector.extract_feat
+
+
+@contextmanager
+def no_weight_grad(modules: Sequence[nn.Module], enabled: bool = True):
+    """Runs the modules without gradients for their parameters (inputs
+    still get theirs)."""
+    params = [p for m in modules for p in m.parameters()
+              if enabled and p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+class _Replay:
+    """Records the results of ``obj.name`` in the first pass and replays
+    them, call by call, in the next ones (:meth:`rewind` between passes)."""
+
+    def __init__(self, obj, name: str) -> None:
+        self.obj, self.name, self.results, self.pos = obj, name, [], 0
+        self.fn = getattr(obj, name)
+
+    def __call__(self, *args, **kwargs):
+        if self.pos == len(self.results):
+            self.results.append(self.fn(*args, **kwargs))
+        self.pos += 1
+        return self.results[self.pos - 1]
+
+    def rewind(self) -> None:
+        self.pos = 0
+
+    def __enter__(self):
+        setattr(self.obj, self.name, self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        delattr(self.obj, self.name)
+
+
+class DetectorRunner:
+    """Any detector whose ``loss`` starts from ``extract_feat``: its own
+    ``loss`` on each set of maps, one after the other."""
+
+    two_stage = False
+
+    def __init__(self, detector: BaseDetector) -> None:
+        self.detector = detector
+
+    @property
+    def heads(self) -> List[nn.Module]:
+        raise NotImplementedError
+
+    @property
+    def prior_head(self) -> nn.Module:
+        """The head whose priors sit on the FPN levels."""
+        return self.heads[0]
+
+    @property
+    def num_classes(self) -> Optional[int]:
+        return getattr(self.heads[-1], 'num_classes', None)
+
+    def prior_strides(self, num_levels: int) -> Optional[List[tuple]]:
+        """``(sx, sy)`` of the priors the head puts on each FPN level (the
+        RPN's for two-stage detectors); None without a prior generator."""
+        strides = getattr(getattr(self.prior_head, 'prior_generator', None),
+                          'strides', None)
+        if strides is None or len(strides) != num_levels:
+            return None
+        return [tuple(float(v) for v in (s if isinstance(s, (list, tuple))
+                                         else (s, s))) for s in strides]
+
+    def logit_head(self, name: str) -> nn.Module:
+        raise TypeError(
+            f'SSSDDistiller: logit distillation needs a single-stage '
+            f'detector whose dense head computes its loss from its outputs '
+            f'(BaseDenseHead.loss); {name} is not one')
+
+    def loss(self, maps: Sequence[Tensor], samples: SampleList) -> dict:
+        with maps_as_features(self.detector, maps):
+            return self.detector.loss(maps, samples)
+
+    def predict(self, maps: Sequence[Tensor], samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        with maps_as_features(self.detector, maps):
+            return self.detector.predict(maps, samples, rescale=rescale)
+
+    def run(self, map_sets: List[Sequence[Tensor]], samples: SampleList,
+            head_grads: List[bool], with_logits: bool = False
+            ) -> List[HeadOutput]:
+        """Losses (and logits) of the head(s) on each set of maps; the
+        parameters of the head(s) get no gradient from the sets whose
+        ``head_grads`` is False."""
+        if with_logits:
+            self.logit_head(type(self.detector).__name__)
+        out = []
+        for maps, grad in zip(map_sets, head_grads):
+            with no_weight_grad(self.heads, not grad):
+                out.append((self.loss(maps, samples), None))
+        return out
+
+
+class DenseHeadRunner(DetectorRunner):
+    """Single-stage detectors. With ``BaseDenseHead.loss``, the head runs
+    once on all sets of maps stacked on the batch axis (no BatchNorm in the
+    head), keeps the classification logits, and computes prediction-free
+    targets once for all sets."""
+
+    @property
+    def heads(self) -> List[nn.Module]:
+        return [self.detector.bbox_head]
+
+    @property
+    def two_step(self) -> bool:
+        return type(self.heads[0]).loss is BaseDenseHead.loss
+
+    @property
+    def shares_targets(self) -> bool:
+        head = self.heads[0]
+        sampler = type(getattr(head, 'sampler', None)).__name__
+        return (self.two_step and getattr(type(head), 'get_targets', None)
+                in _PRED_FREE_TARGETS
+                and sampler in ('PseudoSampler', 'NoneType'))
+
+    @property
+    def stacks(self) -> bool:
+        return self.two_step and not any(
+            isinstance(m, _BatchNorm) for m in self.heads[0].modules())
+
+    def logit_head(self, name: str) -> nn.Module:
+        head = self.heads[0]
+        if not self.two_step:
+            super().logit_head(name)
+        if not getattr(head, 'use_sigmoid_cls', False):
+            raise TypeError(f'SSSDDistiller: logit distillation needs a '
+                            f'sigmoid classifier; the head of {name} uses '
+                            f'softmax')
+        return head
+
+    def run(self, map_sets, samples, head_grads, with_logits=False):
+        if not self.two_step:
+            return super().run(map_sets, samples, head_grads, with_logits)
+        head, num = self.heads[0], len(map_sets)
+        if self.stacks and all(head_grads) and num > 1:
+            outs = head(tuple(torch.cat(level) for level in zip(*map_sets)))
+            outs_list = [tree_map(lambda t, i=i: t.chunk(num)[i]
+                                  if torch.is_tensor(t) else t, outs)
+                         for i in range(num)]
+        else:
+            outs_list = []
+            for maps, grad in zip(map_sets, head_grads):
+                with no_weight_grad([head], not grad):
+                    outs_list.append(head(maps))
+        gt, gt_ignore, metas = unpack_gt_instances(samples)
+        replay = _Replay(head, 'get_targets') if self.shares_targets else None
+        results = []
+        with replay or _nothing():
+            for outs in outs_list:
+                replay and replay.rewind()
+                losses = head.loss_by_feat(*outs, gt, metas, gt_ignore)
+                results.append((losses, outs[0] if with_logits else None))
+        return results
+
+
+class TwoStageRunner(DetectorRunner):
+    """Two-stage detectors: the RPN (its own proposals) and the RoI head,
+    through the detector's own ``loss``."""
+
+    two_stage = True
+
+    @property
+    def heads(self) -> List[nn.Module]:
+        return [self.detector.rpn_head, self.detector.roi_head]
+
+    @property
+    def num_classes(self) -> Optional[int]:
+        head = self.detector.roi_head.bbox_head
+        head = head[0] if isinstance(head, nn.ModuleList) else head
+        return getattr(head, 'num_classes', None)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def build_runner(detector: BaseDetector) -> DetectorRunner:
+    """The runner of the detector's family; TypeError for others."""
+    name = type(detector).__name__
+    if isinstance(detector, SingleStageDetector):
+        if name == 'RPN':
+            raise TypeError(f'SSSDDistiller: {name} is a proposal network '
+                            f'and has no class labels to distill')
+        return DenseHeadRunner(detector)
+    if isinstance(detector, TwoStageDetector):
+        if not (detector.with_rpn and detector.with_roi_head):
+            raise TypeError(f'SSSDDistiller: two-stage detector {name} '
+                            f'needs both rpn_head and roi_head')
+        return TwoStageRunner(detector)
+    raise TypeError(
+        f'SSSDDistiller supports single-stage (SingleStageDetector) and '
+        f'two-stage (TwoStageDetector) detectors; {name} is neither. '
+        f'DETR-like, semi-supervised and other detector families are not '
+        f'supported yet')

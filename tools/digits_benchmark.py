@@ -232,9 +232,10 @@ def tables(records):
             s = statistics.stdev(values) if len(values) > 1 else 0.0
             cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
                          f'{m:.1f}')
-        t = statistics.mean(r['train_s'] for r in runs)
+        times = [r['train_s'] for r in runs if r.get('train_s')]
+        t = f'{statistics.mean(times):.0f}' if times else 'n/a'
         lines.append(f'| {method} | {len(runs)} | ' + ' | '.join(cells) +
-                     f' | {t:.0f} |')
+                     f' | {t} |')
     pairs = [paired(records, m, ref) for m, ref in comparisons(methods)]
     pairs = [p for p in pairs if p]
     if pairs:
@@ -279,7 +280,8 @@ def start_training(config, work_dir, options, jobs, threads):
 
 def run_all(tasks, jobs, threads):
     """Runs (key, config, work_dir, options) tasks, ``jobs`` at a time;
-    yields (key, wall seconds, peak RSS in MB, command) as each one ends."""
+    yields (key, wall seconds, peak RSS in MB, command, CPU seconds) as
+    each one ends."""
     pending, running = list(tasks), {}
     while pending or running:
         while pending and len(running) < jobs:
@@ -300,7 +302,8 @@ def run_all(tasks, jobs, threads):
         code = os.waitstatus_to_exitcode(status)
         if code:
             sys.exit(f'training failed ({code}): {" ".join(cmd)}')
-        yield key, time.time() - start, usage.ru_maxrss / 1024, cmd
+        yield (key, time.time() - start, usage.ru_maxrss / 1024, cmd,
+               usage.ru_utime + usage.ru_stime)
 
 
 def read_scalars(work_dir):
@@ -433,7 +436,12 @@ def prepare_data(data_root, size, num_train, num_val):
         phase(f'pretraining the backbone on the train digits -> {backbone}')
         from mmdet_sssd.datasets.digits_pretrain import \
             pretrain_digits_backbone
+        import resource
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
         pretrain_digits_backbone(backbone, **PRETRAIN[size])
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        phase('pretraining took {:.0f} CPU seconds'.format(
+            after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime))
     else:
         phase(f'using the pretrained backbone {backbone}')
     return backbone
@@ -513,7 +521,7 @@ def main():
     command = ' '.join(['python', 'tools/digits_benchmark.py'] +
                        sys.argv[1:])
     code = code_version()
-    for (method, seed), seconds, peak_mb, cmd in run_all(
+    for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
             tasks, args.jobs, threads):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')
         train, val = read_scalars(run_dir)
@@ -523,7 +531,8 @@ def main():
         run.update({k: None if v == -1 else round(100 * max(v, 0.0), 1)
                     for k, v in final.items()})
         run.update(
-            train_s=round(seconds, 1), peak_mb=round(peak_mb),
+            train_s=round(seconds, 1), cpu_s=round(cpu_s, 1),
+            peak_mb=round(peak_mb),
             epochs=epochs, num_train=num_train, num_val=num_val,
             config=CONFIGS[method], cfg_options=args.cfg_options,
             threads=threads, jobs=args.jobs, command=command,
@@ -567,6 +576,9 @@ def main():
                 '--ann-file', osp.join(data_root, 'val.json'),
                 '--cfg-options'] + method_options(method),
                 cwd=ROOT, check=True)
+    cpu = [r['cpu_s'] for r in runs if r.get('cpu_s')]
+    if cpu:
+        phase(f'the trainings of this job took {sum(cpu):.0f} CPU seconds')
     phase(f'done in {time.time() - job_start:.0f} s: {work_dir}/results.md'
           + ('' if args.no_figures else ', curves.png'))
     print('\n' + table, flush=True)

@@ -98,6 +98,37 @@ def test_js_level_root_by_value():
     assert callable(js_divergence)
 
 
+def js_roots(s, t):
+    """sqrt(D_JS + eps) per (image, channel), spatial softmax, float64."""
+    p, q = s.flatten(2).log_softmax(-1), t.flatten(2).log_softmax(-1)
+    m = torch.logaddexp(p, q) - torch.log(torch.tensor(2.))
+    js = 0.5 * ((p.exp() * (p - m)).sum(-1) + (q.exp() * (q - m)).sum(-1))
+    return torch.sqrt(js.clamp(min=0) + 1e-8)
+
+
+@pytest.mark.parametrize('coef', [1.0, 3.0])
+@pytest.mark.parametrize('norm_and_adapter', [True, False])
+def test_default_js_term_by_value(coef, norm_and_adapter):
+    """SSSD's default: lambda * mean_p mean_(n,c) sqrt(JS(IN(adapter(S_p)),
+    IN(sg(T_p))))."""
+    set_iter(50)
+    model = build(distill_coef=coef, norm_feats=norm_and_adapter,
+                  adapter=dict(num_convs=3, kernel_size=1)
+                  if norm_and_adapter else None)
+    student, teacher, losses = capture(model, inputs(model))
+    levels = []
+    for s, t in zip(student, teacher):
+        s, t = s.double(), t.double()
+        if norm_and_adapter:
+            s = instance_norm(model.adapter.double()(s))
+            t = instance_norm(t)
+        levels.append(js_roots(s, t).mean())
+    model.adapter and model.adapter.float()
+    expected = coef * torch.stack(levels).mean()
+    assert losses['loss_distill'].item() == pytest.approx(
+        expected.item(), rel=1e-4)
+
+
 def test_level_weights_is_checked():
     with pytest.raises(ValueError, match='level_weights'):
         build(level_weights='elements')

@@ -36,6 +36,10 @@ def toy_cfg(tmp_path, data_root, path=TOY, val_loop=True):
     # a runner built in the same second under the same name would reuse
     # the earlier one's logger
     cfg.experiment_name = f'val_loop_{tmp_path.name}_{val_loop}'
+    # mmdet's runtime names its visualizer 'visualizer': a runner built
+    # earlier in the process would lend this one its instance, which writes
+    # to the earlier run's vis_data
+    cfg.visualizer.name = f'visualizer_{tmp_path.name}_{val_loop}'
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.data_root = data_root
     cfg.val_evaluator.ann_file = osp.join(data_root, 'val.json')

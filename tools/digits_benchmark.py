@@ -31,6 +31,7 @@ import math
 import os
 import os.path as osp
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -518,8 +519,8 @@ def main():
         for (method, seed), *_ in tasks:
             phase(f'{method}, seed {seed}: no finished run, left out')
         tasks = []
-    command = ' '.join(['python', 'tools/digits_benchmark.py'] +
-                       sys.argv[1:])
+    command = shlex.join(['python', 'tools/digits_benchmark.py'] +
+                         sys.argv[1:])
     code = code_version()
     for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
             tasks, args.jobs, threads):

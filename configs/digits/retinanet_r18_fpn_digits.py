@@ -4,7 +4,7 @@
 # handwritten-digits dataset (tools/make_digits_data.py, 10 classes), 6
 # epochs of 1000 images at batch 8 (750 iterations, LR x0.1 after epochs 4
 # and 5: a third of the run after the first decay, as in a 2x schedule),
-# about 1.5 minutes on one CPU core (docs/benchmarks/digits/README.md).
+# about 2 CPU-minutes on one core (docs/benchmarks/digits/README.md).
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 data_root = 'data/digits/'
@@ -60,7 +60,7 @@ param_scheduler = [
          milestones=[4, 5], gamma=0.1)
 ]
 # AdamW, as recent mmdet recipes for short schedules (RTMDet, DINO): in 6
-# epochs SGD (LR 0.02, momentum 0.9) reached 6.4 AP, AdamW 24.0 (tuning
+# epochs SGD (LR 0.02, momentum 0.9) reached 6.4 AP, AdamW 24.9 (tuning
 # seed 100, docs/benchmarks/digits/README.md).
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=0.003,

@@ -4,7 +4,7 @@ custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
 # SSSD: the baseline wrapped, lambda stepping with the LR. The student is
 # distilled from the first iteration: in the benchmark's earlier,
 # from-scratch regime LGD's warm-up gave +0.6 AP over the baseline, none
-# +1.3, over 3 seeds (docs/benchmarks/digits/README.md). On this tiny
+# +1.3, over 3 seeds (the top-level README). On this tiny
 # student the teacher's detection loss trains neither the shared head nor,
 # through its appearance pooling, the student's maps: both were worse in
 # that sweep.

@@ -111,8 +111,8 @@ class Floor(nn.Module):
         from mmdet_sssd.models.distill.runners import DetectorRunner
         feats = self.student.extract_feat(inputs)
         copy = [f.clone() for f in feats]
-        (ours, _), (again, _) = DetectorRunner.run(
-            self.runner, [feats, copy], data_samples, [True, True])
+        ours, again = [out.losses for out in DetectorRunner.run(
+            self.runner, [feats, copy], data_samples, [True, True])]
         ours.update({f'copy.{k}': v for k, v in again.items()})
         return ours
 

@@ -99,6 +99,17 @@ class SSSDDistiller(BaseDetector):
         pretrained_teacher (dict, optional): ``config`` (file, ``mmdet::``
             name or model dict), ``checkpoint``, and ``feat_loss`` and/or
             ``logit_loss`` (dicts or None). Defaults to None.
+        mask_ignored_anchors (bool): The logit losses skip the anchors the
+            student head's assigner ignores (label weight 0: RetinaNet's
+            IoU 0.4-0.5 band), as ADL's reference code does. Needs a logit
+            loss and an ``AnchorHead`` (checked at build time). Defaults
+            to False.
+        semi_supervised (bool): Declares that the training data holds
+            pseudo-labeled images (SAD, ``configs/sad/``; the boxes made by
+            ``tools/pseudo_label.py``). Their boxes are only as good as the
+            teacher that made them, so SAD needs the ``pretrained_teacher``
+            with a ``logit_loss`` on every image (checked at build time).
+            Defaults to False.
         check_finite (bool): Check the batch's boxes and labels and the
             losses before the step (:mod:`...distill.checks`; two device
             syncs per iteration). Defaults to True.
@@ -125,6 +136,8 @@ class SSSDDistiller(BaseDetector):
                  by_epoch: bool = False,
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
+                 mask_ignored_anchors: bool = False,
+                 semi_supervised: bool = False,
                  check_finite: bool = True,
                  predict_with_teacher: bool = False,
                  data_preprocessor: OptConfigType = None,
@@ -178,6 +191,21 @@ class SSSDDistiller(BaseDetector):
         if not terms:
             raise ValueError('SSSDDistiller: nothing to distil from; give a '
                              'teacher, a pretrained_teacher or both')
+        if semi_supervised and self.pt_logit_loss is None:
+            raise ValueError(
+                'SSSDDistiller: semi_supervised=True (SAD: training on '
+                'pseudo-labeled images) needs a pretrained_teacher with a '
+                'logit_loss, whose soft targets correct the pseudo-boxes; '
+                'add pretrained_teacher=dict(config=..., checkpoint=..., '
+                "logit_loss=dict(type='AdaptiveDistillLoss')) "
+                '(see configs/sad/)')
+        if mask_ignored_anchors:
+            if not any(t.logit_loss is not None for t in terms):
+                raise ValueError(
+                    'SSSDDistiller: mask_ignored_anchors masks the logit '
+                    'losses; give logit_distill_loss or '
+                    'pretrained_teacher.logit_loss')
+            self.runner.anchor_mask_head(name)
         if predict_with_teacher and not with_label:
             raise ValueError('SSSDDistiller: predict_with_teacher scores the '
                              'label teacher; it needs a teacher')
@@ -190,6 +218,8 @@ class SSSDDistiller(BaseDetector):
         self.teacher_loss_weight = teacher_loss_weight
         self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
+        self.mask_ignored_anchors = mask_ignored_anchors
+        self.semi_supervised = semi_supervised
         self.check_finite = check_finite
         self.predict_with_teacher = predict_with_teacher
 
@@ -265,9 +295,11 @@ class SSSDDistiller(BaseDetector):
                   and (self.teacher_loss_weight > 0 or t.logit_loss)]
         results = self.runner.run(
             [feats] + [outs[i][0] for i in passes], samples,
-            [True] + [self.teacher_trains_head] * len(passes), with_logits)
-        losses, logits = results[0]
-        for i, (teacher_losses, teacher_logits) in zip(passes, results[1:]):
+            [True] + [self.teacher_trains_head] * len(passes), with_logits,
+            self.mask_ignored_anchors)
+        losses, logits, mask = results[0]
+        for i, (teacher_losses, teacher_logits, _) in zip(passes,
+                                                          results[1:]):
             outs[i] = (outs[i][0], teacher_logits)
             if self.teacher_loss_weight > 0:
                 losses.update(prefixed(teacher_losses,
@@ -286,7 +318,8 @@ class SSSDDistiller(BaseDetector):
                                        maps)
             if term.logit_loss is not None:
                 losses[term.teacher.logit_key] = self.distill_coef * \
-                    term.logit_loss(flat(logits), flat(their_logits))
+                    term.logit_loss(flat(logits), flat(their_logits),
+                                    weight=mask)
         if self.check_finite:
             check_losses(losses, feats, samples)
         return losses

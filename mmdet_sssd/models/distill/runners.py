@@ -3,7 +3,7 @@
 detector family. A new family is a new runner (and a line in
 :func:`build_runner`)."""
 from contextlib import contextmanager
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -25,8 +25,15 @@ _PRED_FREE_TARGETS = tuple(
     cls.get_targets
     for cls in (AnchorHead, ATSSHead, FCOSHead, FoveaHead, GFLHead))
 
-# (losses, classification logits or None) of one set of maps
-HeadOutput = Tuple[dict, Optional[List[Tensor]]]
+
+class HeadOutput(NamedTuple):
+    """What the head(s) gave on one set of maps."""
+    losses: dict
+    #: classification logits, one (N, A * K, H, W) per level, or None
+    logits: Optional[List[Tensor]] = None
+    #: (N, sum_l A * K * H_l * W_l), the layout of the flattened logits: 0
+    #: where the assigner ignores the anchor (label weight 0), else 1
+    anchor_mask: Optional[Tensor] = None
 
 
 @contextmanager
@@ -56,18 +63,23 @@ def no_weight_grad(modules: Sequence[nn.Module], enabled: bool = True):
 
 
 class _Replay:
-    """Records the results of ``obj.name`` in the first pass and replays
-    them, call by call, in the next ones (:meth:`rewind` between passes)."""
+    """Records the results of ``obj.name`` in the first pass and, with
+    ``replay``, replays them, call by call, in the next ones (:meth:`rewind`
+    between passes); without, the next passes call it again."""
 
-    def __init__(self, obj, name: str) -> None:
+    def __init__(self, obj, name: str, replay: bool = True) -> None:
         self.obj, self.name, self.results, self.pos = obj, name, [], 0
-        self.fn = getattr(obj, name)
+        self.fn, self.replay = getattr(obj, name), replay
 
     def __call__(self, *args, **kwargs):
-        if self.pos == len(self.results):
-            self.results.append(self.fn(*args, **kwargs))
+        if self.replay and self.pos < len(self.results):
+            result = self.results[self.pos]
+        else:
+            result = self.fn(*args, **kwargs)
+            if self.pos == len(self.results):
+                self.results.append(result)
         self.pos += 1
-        return self.results[self.pos - 1]
+        return result
 
     def rewind(self) -> None:
         self.pos = 0
@@ -118,6 +130,12 @@ class DetectorRunner:
             f'detector whose dense head computes its loss from its outputs '
             f'(BaseDenseHead.loss); {name} is not one')
 
+    def anchor_mask_head(self, name: str) -> nn.Module:
+        raise TypeError(
+            f'SSSDDistiller: mask_ignored_anchors needs a single-stage '
+            f'anchor head whose assigner has an ignore band '
+            f'(AnchorHead.get_targets, e.g. RetinaNet); {name} has none')
+
     def loss(self, maps: Sequence[Tensor], samples: SampleList) -> dict:
         with maps_as_features(self.detector, maps):
             return self.detector.loss(maps, samples)
@@ -128,17 +146,21 @@ class DetectorRunner:
             return self.detector.predict(maps, samples, rescale=rescale)
 
     def run(self, map_sets: List[Sequence[Tensor]], samples: SampleList,
-            head_grads: List[bool], with_logits: bool = False
-            ) -> List[HeadOutput]:
+            head_grads: List[bool], with_logits: bool = False,
+            with_anchor_mask: bool = False) -> List[HeadOutput]:
         """Losses (and logits) of the head(s) on each set of maps; the
         parameters of the head(s) get no gradient from the sets whose
-        ``head_grads`` is False."""
+        ``head_grads`` is False. ``with_anchor_mask``: the first set's
+        output carries the assigner's ignore mask."""
+        name = type(self.detector).__name__
         if with_logits:
-            self.logit_head(type(self.detector).__name__)
+            self.logit_head(name)
+        if with_anchor_mask:
+            self.anchor_mask_head(name)
         out = []
         for maps, grad in zip(map_sets, head_grads):
             with no_weight_grad(self.heads, not grad):
-                out.append((self.loss(maps, samples), None))
+                out.append(HeadOutput(self.loss(maps, samples)))
         return out
 
 
@@ -179,9 +201,20 @@ class DenseHeadRunner(DetectorRunner):
                             f'softmax')
         return head
 
-    def run(self, map_sets, samples, head_grads, with_logits=False):
+    def anchor_mask_head(self, name: str) -> nn.Module:
+        head = self.logit_head(name)
+        if not (isinstance(head, AnchorHead)
+                and type(head).get_targets is AnchorHead.get_targets):
+            super().anchor_mask_head(name)
+        return head
+
+    def run(self, map_sets, samples, head_grads, with_logits=False,
+            with_anchor_mask=False):
         if not self.two_step:
-            return super().run(map_sets, samples, head_grads, with_logits)
+            return super().run(map_sets, samples, head_grads, with_logits,
+                               with_anchor_mask)
+        if with_anchor_mask:
+            self.anchor_mask_head(type(self.detector).__name__)
         head, num = self.heads[0], len(map_sets)
         if self.stacks and all(head_grads) and num > 1:
             outs = head(tuple(torch.cat(level) for level in zip(*map_sets)))
@@ -194,13 +227,18 @@ class DenseHeadRunner(DetectorRunner):
                 with no_weight_grad([head], not grad):
                     outs_list.append(head(maps))
         gt, gt_ignore, metas = unpack_gt_instances(samples)
-        replay = _Replay(head, 'get_targets') if self.shares_targets else None
+        replay = _Replay(head, 'get_targets', self.shares_targets) if (
+            self.shares_targets or with_anchor_mask) else None
         results = []
         with replay or _nothing():
             for outs in outs_list:
                 replay and replay.rewind()
                 losses = head.loss_by_feat(*outs, gt, metas, gt_ignore)
-                results.append((losses, outs[0] if with_logits else None))
+                results.append(
+                    HeadOutput(losses, outs[0] if with_logits else None))
+        if with_anchor_mask:
+            results[0] = results[0]._replace(anchor_mask=anchor_mask(
+                replay.results[0][1], outs_list[0][0]))
         return results
 
 
@@ -224,6 +262,21 @@ class TwoStageRunner(DetectorRunner):
 @contextmanager
 def _nothing():
     yield
+
+
+def anchor_mask(label_weights: List[Tensor],
+                cls_scores: List[Tensor]) -> Tensor:
+    """The label weights of ``AnchorHead.get_targets`` (one (N, H*W*A) per
+    level, anchors in (H, W, A) order) laid out as the flattened logits
+    (one (N, A * K, H, W) per level): 1 where the weight is positive, 0
+    where the assigner ignores the anchor (e.g. RetinaNet's IoU 0.4-0.5)."""
+    masks = []
+    for weights, score in zip(label_weights, cls_scores):
+        n, channels, h, w = score.shape
+        a = weights.shape[1] // (h * w)
+        mask = weights.reshape(n, h, w, a).permute(0, 3, 1, 2)[:, :, None]
+        masks.append(mask.expand(n, a, channels // a, h, w).flatten(1))
+    return (torch.cat(masks, dim=1) > 0).to(cls_scores[0].dtype)
 
 
 def build_runner(detector: BaseDetector) -> DetectorRunner:

@@ -24,10 +24,11 @@ def adaptive_distill_terms(pred: Tensor,
         H(q) = -q log q - (1 - q) log(1 - q)
         ADL  = (1 - exp(-(KL + beta * H(q))))^gamma * base
 
-    ``base`` is ``KL`` (the paper) or the alpha-weighted binary
-    cross-entropy ``-2 (alpha q log p + (1 - alpha) (1 - q) log(1 - p))``
-    (the reference code; equal to ``KL + H(q)`` for alpha = 0.5). Computed
-    in fp32 from log-sigmoids, finite for any logits.
+    ``base`` is ``'kl'`` (the paper's ``KL``), ``'alpha_bce'`` (the
+    reference code's alpha-weighted binary cross-entropy
+    ``-(alpha q log p + (1 - alpha) (1 - q) log(1 - p))``) or ``'bce'``
+    (twice that: ``KL + H(q)`` for alpha = 0.5). Computed in fp32 from
+    log-sigmoids, finite for any logits.
 
     Args:
         pred (Tensor): Student logits, any shape.
@@ -46,7 +47,9 @@ def adaptive_distill_terms(pred: Tensor,
     focus = (1 - torch.exp(-(kl + beta * entropy))).pow(gamma)
     if base == 'kl':
         return focus * kl
-    return -2 * focus * (alpha * q * log_p + (1 - alpha) * (1 - q) * log_1p)
+    scale = 2 if base == 'bce' else 1
+    return -scale * focus * (alpha * q * log_p +
+                             (1 - alpha) * (1 - q) * log_1p)
 
 
 @MODELS.register_module()
@@ -61,14 +64,24 @@ class AdaptiveDistillLoss(nn.Module):
     configs: 1.8), like the number of positives in the focal loss. The
     teacher side is detached.
 
+    The reference code (Tangshitao/Semi-supervised-Adaptive-Distillation)
+    is ``base='alpha_bce', temperature_mode='scale_loss'`` with the
+    distiller's ``mask_ignored_anchors=True`` (``configs/adl/``); the
+    defaults are the paper's formula with the logits divided by T.
+
     Args:
-        alpha (float): Weight of the positive part of the ``'bce'`` base.
+        alpha (float): Weight of the positive part of the BCE bases.
             Defaults to 0.5.
-        beta (float): Weight of the teacher's entropy in the focus.
-            Defaults to 1.0.
+        beta (float): Weight of the teacher's entropy in the focus (the
+            paper's convention; the reference code's LOSS_BETA=0 is 1
+            here). Defaults to 1.0.
         gamma (float): Focus exponent. Defaults to 2.0.
-        temperature (float): Logits are divided by it. Defaults to 1.0.
-        base (str): ``'kl'`` (default) or ``'bce'``.
+        temperature (float): T. Defaults to 1.0.
+        base (str): ``'kl'`` (default), ``'alpha_bce'`` (reference) or
+            ``'bce'`` (2 x ``'alpha_bce'``).
+        temperature_mode (str): ``'divide'`` (default): both sides' logits
+            are divided by T; ``'scale_loss'`` (reference): logits as they
+            are, the loss times T^2.
         norm_power (float, optional): Normaliser ``max(sum q^norm_power,
             1)``; None averages over all elements instead. Defaults to 1.8.
         loss_weight (float): Defaults to 1.0.
@@ -80,12 +93,17 @@ class AdaptiveDistillLoss(nn.Module):
                  gamma: float = 2.0,
                  temperature: float = 1.0,
                  base: str = 'kl',
+                 temperature_mode: str = 'divide',
                  norm_power: Optional[float] = 1.8,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        if base not in ('kl', 'bce'):
-            raise ValueError(f"AdaptiveDistillLoss: base must be 'kl' or "
-                             f"'bce', got {base!r}")
+        if base not in ('kl', 'alpha_bce', 'bce'):
+            raise ValueError(f"AdaptiveDistillLoss: base must be 'kl', "
+                             f"'alpha_bce' or 'bce', got {base!r}")
+        if temperature_mode not in ('divide', 'scale_loss'):
+            raise ValueError(f"AdaptiveDistillLoss: temperature_mode must be "
+                             f"'divide' or 'scale_loss', got "
+                             f"{temperature_mode!r}")
         if not temperature > 0 or gamma < 0 or beta < 0 or not 0 <= alpha <= 1:
             raise ValueError(
                 f'AdaptiveDistillLoss: need temperature > 0, gamma >= 0, '
@@ -96,6 +114,7 @@ class AdaptiveDistillLoss(nn.Module):
         self.gamma = gamma
         self.temperature = temperature
         self.base = base
+        self.temperature_mode = temperature_mode
         self.norm_power = norm_power
         self.loss_weight = loss_weight
 
@@ -109,7 +128,10 @@ class AdaptiveDistillLoss(nn.Module):
             pred (Tensor): Student classification logits, any shape, e.g.
                 (N, A * K, H, W) of one level or all levels flattened.
             target (Tensor): Teacher logits of the same shape; detached.
-            weight (Tensor, optional): Elementwise weight.
+            weight (Tensor, optional): Elementwise weight of ``pred``'s
+                shape, e.g. the distiller's ignore mask (0 for the anchors
+                the assigner ignores). The normaliser is not masked, as in
+                the reference.
 
         Returns:
             Tensor: The loss.
@@ -120,11 +142,14 @@ class AdaptiveDistillLoss(nn.Module):
                 f'the same shape (same anchors and classes), got '
                 f'{tuple(pred.shape)} and {tuple(target.shape)}')
         target = target.detach()
+        divide = self.temperature_mode == 'divide'
+        temp = self.temperature if divide else 1.0
+        scale = self.loss_weight * (1.0 if divide else self.temperature**2)
         loss = adaptive_distill_terms(pred, target, self.alpha, self.beta,
-                                      self.gamma, self.temperature, self.base)
+                                      self.gamma, temp, self.base)
         if self.norm_power is None:
-            return self.loss_weight * weight_reduce_loss(loss, weight, 'mean')
-        q = torch.sigmoid(target.float() / self.temperature)
+            return scale * weight_reduce_loss(loss, weight, 'mean')
+        q = torch.sigmoid(target.float() / temp)
         norm = q.pow(self.norm_power).sum().clamp(min=1.0)
-        return self.loss_weight * weight_reduce_loss(
-            loss, weight, 'mean', avg_factor=norm)
+        return scale * weight_reduce_loss(loss, weight, 'mean',
+                                          avg_factor=norm)

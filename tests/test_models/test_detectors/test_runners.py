@@ -65,7 +65,7 @@ def test_shared_targets_and_stacking_match_two_head_runs(name):
     other = [f.flip(-1) * 0.5 + 0.1 for f in feats]
     samples = batch['data_samples']
     ours = runner.run([feats, other], samples, [True, True], True)
-    for (losses, logits), maps in zip(ours, [feats, other]):
+    for (losses, logits, _), maps in zip(ours, [feats, other]):
         expected = flat_losses(detector.bbox_head.loss(maps, samples))
         got = flat_losses(losses)
         assert set(got) == set(expected)

@@ -10,22 +10,25 @@ from mmdet_sssd.models.losses import AdaptiveDistillLoss
 
 
 def naive_adl(s, t, alpha=0.5, beta=1.0, gamma=2.0, temp=1.0, base='kl',
-              norm_power=1.8):
+              norm_power=1.8, temperature_mode='divide'):
     """The formula of docs/method.md, element by element, in float64."""
     total, norm = 0.0, 0.0
+    div = temp if temperature_mode == 'divide' else 1.0
     for a, b in zip(s.flatten().tolist(), t.flatten().tolist()):
-        p = 1 / (1 + math.exp(-a / temp))
-        q = 1 / (1 + math.exp(-b / temp))
+        p = 1 / (1 + math.exp(-a / div))
+        q = 1 / (1 + math.exp(-b / div))
         kl = q * math.log(q / p) + (1 - q) * math.log((1 - q) / (1 - p))
         ent = -q * math.log(q) - (1 - q) * math.log(1 - q)
         focus = (1 - math.exp(-(kl + beta * ent)))**gamma
         if base == 'kl':
             total += focus * kl
         else:
-            total += -2 * focus * (alpha * q * math.log(p) +
-                                   (1 - alpha) * (1 - q) * math.log(1 - p))
+            total += -(2 if base == 'bce' else 1) * focus * (
+                alpha * q * math.log(p) +
+                (1 - alpha) * (1 - q) * math.log(1 - p))
         norm += q**norm_power
-    return total / max(norm, 1.0)
+    scale = 1.0 if temperature_mode == 'divide' else temp**2
+    return scale * total / max(norm, 1.0)
 
 
 def logits(*shape, seed=0, scale=3.0):
@@ -41,7 +44,8 @@ def test_build_from_registry():
 @pytest.mark.parametrize('kwargs', [
     dict(), dict(gamma=0.0), dict(beta=0.0, gamma=1.0),
     dict(temperature=2.0), dict(base='bce', alpha=0.25),
-    dict(norm_power=1.0)
+    dict(norm_power=1.0), dict(base='alpha_bce'),
+    dict(base='alpha_bce', temperature=2.0, temperature_mode='scale_loss')
 ])
 def test_matches_naive_formula(kwargs):
     s, t = logits(2, 9, 3, 3), logits(2, 9, 3, 3, seed=1)
@@ -95,7 +99,7 @@ def test_gradient_check():
 
 def test_bad_options_and_shapes():
     for kwargs in [dict(base='ce'), dict(temperature=0), dict(gamma=-1),
-                   dict(alpha=1.5)]:
+                   dict(alpha=1.5), dict(temperature_mode='soft')]:
         with pytest.raises(ValueError):
             AdaptiveDistillLoss(**kwargs)
     with pytest.raises(ValueError, match='same shape'):

@@ -20,10 +20,19 @@ _SCALE_KEYS = ('scale', 'scales', 'img_scale')
 
 
 def _train_dataset(dataset: dict) -> dict:
-    """The innermost dataset of wrappers (``RepeatDataset``...)."""
+    """The innermost dataset of wrappers (``RepeatDataset``...); the first
+    of a ``ConcatDataset``."""
+    return _inner_datasets(dataset)[0]
+
+
+def _inner_datasets(dataset: dict) -> list:
+    """The datasets that read files, inside wrappers and concatenations."""
     while 'dataset' in dataset and 'ann_file' not in dataset:
         dataset = dataset['dataset']
-    return dataset
+    if 'datasets' in dataset and 'ann_file' not in dataset:
+        return [d for inner in dataset['datasets']
+                for d in _inner_datasets(inner)]
+    return [dataset]
 
 
 def dataset_classes(cfg: Config) -> Tuple[str, ...]:
@@ -95,8 +104,8 @@ def cpu_smoke_config(cfg: Config,
     (:func:`shrink_detector_cfg`: ResNet-18/16 channels, ``init_cfg=None``;
     for a distiller, its ``detector``), a pretrained teacher's config and
     checkpoint (shrunk alike, random weights saved to ``work_dir``), image
-    scales above 200 pixels (times ``scale_factor``), batch sizes and
-    workers, the schedule length (one epoch of ``num_train`` images, or
+    scales above 200 pixels (times ``scale_factor``), batch sizes (1, or
+    one image per source with a multi-source sampler) and workers, the schedule length (one epoch of ``num_train`` images, or
     ``num_train`` iterations) and the work dir.
 
     Args:
@@ -131,11 +140,16 @@ def cpu_smoke_config(cfg: Config,
         loader = cfg.get(f'{name}_dataloader')
         if loader is None:
             continue
-        loader.update(batch_size=1, num_workers=0, persistent_workers=False)
-        dataset = _train_dataset(loader.dataset)
-        dataset.update(data_root=data_root, ann_file=ann,
-                       data_prefix=dict(img='images/'))
-        _shrink_pipeline(dataset.get('pipeline'), scale_factor)
+        # a multi-source sampler: one image of each source per batch
+        batch = len(loader.get('sampler', {}).get('source_ratio', [1]))
+        loader.update(batch_size=batch, num_workers=0,
+                      persistent_workers=False)
+        if 'batch_size' in loader.get('sampler', {}):
+            loader.sampler.batch_size = batch
+        for dataset in _inner_datasets(loader.dataset):
+            dataset.update(data_root=data_root, ann_file=ann,
+                           data_prefix=dict(img='images/'))
+            _shrink_pipeline(dataset.get('pipeline'), scale_factor)
     for name in ('val_evaluator', 'test_evaluator'):
         evaluators = cfg.get(name)
         for evaluator in (evaluators if isinstance(evaluators, list) else

@@ -1,5 +1,7 @@
-_base_ = 'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py'
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py',
+    '../_base_/sssd_runtime.py'
+]
 
 # Tang et al.'s setting: a pretrained RetinaNet R-101 (model zoo, 38.9 AP)
 # teaches an R-50 student with ADL on the classification logits (same
@@ -20,4 +22,6 @@ custom_hooks = [
     dict(type='TrainDataCheckHook')
 ]
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+# Set here, not in sssd_runtime.py: the stock base defines default_hooks,
+# and mmengine refuses one key in two bases of a list.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -1,12 +1,10 @@
-_base_ = '../sssd/sssd_faster-rcnn_r101_fpn_1x_coco.py'
+_base_ = './lgd_faster-rcnn_r50_fpn_1x_coco.py'
 
-# LGD (Zhang et al., AAAI 2022): its squared error as one mean over the
-# elements of all levels, and a constant lambda; everything else as in
-# configs/sssd/ (LGD's teacher, adapter and recipe).
+# The R-101 student: only the backbone changes, as in mmdet's
+# faster-rcnn_r101_fpn_1x_coco.py.
 model = dict(
-    distill_loss=dict(_delete_=True, type='MSELoss'), level_weights='size')
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+    detector=dict(
+        backbone=dict(
+            depth=101,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint='torchvision://resnet101'))))

@@ -1,12 +1,14 @@
-_base_ = '../sssd/sssd_fcos_r101-caffe_fpn_gn-head_1x_coco.py'
+_base_ = './lgd_fcos_r50-caffe_fpn_gn-head_1x_coco.py'
 
-# LGD (Zhang et al., AAAI 2022): its squared error as one mean over the
-# elements of all levels, and a constant lambda; everything else as in
-# configs/sssd/ (LGD's teacher, adapter and recipe).
+# The R-101 student: the backbone of mmdet's
+# fcos_r101-caffe_fpn_gn-head-1x_coco.py.
+# LGD keeps the context box for FCOS R-101 (off for R-50): the
+# teacher replaced whole, the preset's default.
 model = dict(
-    distill_loss=dict(_delete_=True, type='MSELoss'), level_weights='size')
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+    detector=dict(
+        backbone=dict(
+            depth=101,
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint='open-mmlab://detectron/resnet101_caffe'))),
+    teacher=dict(_delete_=True, preset='lgd'))

@@ -1,5 +1,7 @@
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py'
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
+    '../_base_/sssd_runtime.py'
+]
 
 # de Rijk et al.'s setting: a pretrained Faster R-CNN R-101 (model zoo,
 # 39.8 AP) teaches an R-50 student with the SSIM loss on the FPN maps.
@@ -21,4 +23,6 @@ custom_hooks = [
     dict(type='TrainDataCheckHook')
 ]
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+# Set here, not in sssd_runtime.py: the stock base defines default_hooks,
+# and mmengine refuses one key in two bases of a list.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

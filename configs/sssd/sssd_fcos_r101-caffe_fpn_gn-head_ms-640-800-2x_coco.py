@@ -1,32 +1,14 @@
-_base_ = [
-    'mmdet::fcos/fcos_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py',
-    '../_base_/lgd_recipe.py'
-]
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+_base_ = './sssd_fcos_r50-caffe_fpn_gn-head_ms-640-800-2x_coco.py'
 
-# SSSD = LGD's teacher and recipe + the JS distance (one square root per
-# level) + lambda x2 once, at the first LR decay. The stock detector is
-# the student. Iterations are at batch 16 (8 GPUs x 2 images).
+# The R-101 student: the backbone of mmdet's
+# fcos_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py.
+# LGD keeps the context box for FCOS R-101 (off for R-50): the
+# teacher replaced whole, the preset's default.
 model = dict(
-    _delete_=True,
-    type='SSSDDistiller',
-    detector=_base_.model,
-    teacher=dict(preset='lgd'),
-    adapter=dict(num_convs=3, kernel_size=3),
-    distill_loss=dict(type='JSDistanceLoss', sqrt_per='level'),
-    distill_warmup=30000,
-    backbone_freeze=20000)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),  # x2 at the first LR decay
-    dict(type='EpochSeedHook'),  # exact resume of the random streams
-    dict(type='TrainDataCheckHook')  # bad annotations: error or report
-]
-param_scheduler = _base_.lgd_param_scheduler_2x
-# The stock FCOS base clips by norm: replace its clip_grad whole.
-optim_wrapper = dict(clip_grad=dict(_delete_=True, **_base_.lgd_clip_grad))
-# LGD's multi-scale training (6 shorter sides, 640-800).
-train_dataloader = dict(dataset=dict(pipeline=_base_.lgd_ms_train_pipeline))
-# The frozen backbone gets no gradient for 20k iterations: DDP must allow it.
-find_unused_parameters = True
-# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
-default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))
+    detector=dict(
+        backbone=dict(
+            depth=101,
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint='open-mmlab://detectron/resnet101_caffe'))),
+    teacher=dict(_delete_=True, preset='lgd'))

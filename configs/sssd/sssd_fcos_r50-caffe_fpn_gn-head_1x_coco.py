@@ -1,8 +1,7 @@
 _base_ = [
     'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
-    '../_base_/lgd_recipe.py'
+    '../_base_/lgd_recipe.py', '../_base_/sssd_runtime.py'
 ]
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
 
 # SSSD = LGD's teacher and recipe + the JS distance (one square root per
 # level) + lambda x2 once, at the first LR decay. The stock detector is
@@ -16,13 +15,10 @@ model = dict(
     adapter=dict(num_convs=3, kernel_size=3),
     distill_loss=dict(type='JSDistanceLoss', sqrt_per='level'),
     distill_warmup=20000)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),  # x2 at the first LR decay
-    dict(type='EpochSeedHook'),  # exact resume of the random streams
-    dict(type='TrainDataCheckHook')  # bad annotations: error or report
-]
 param_scheduler = _base_.lgd_param_scheduler_1x
 # The stock FCOS base clips by norm: replace its clip_grad whole.
 optim_wrapper = dict(clip_grad=dict(_delete_=True, **_base_.lgd_clip_grad))
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+# Set here, not in sssd_runtime.py: mmdet's default_runtime.py defines
+# default_hooks, and mmengine refuses one key in two bases of a list.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -1,27 +1,10 @@
-_base_ = [
-    'mmdet::retinanet/retinanet_r101_fpn_1x_coco.py',
-    '../_base_/lgd_recipe.py'
-]
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+_base_ = './sssd_retinanet_r50_fpn_1x_coco.py'
 
-# SSSD = LGD's teacher and recipe + the JS distance (one square root per
-# level) + lambda x2 once, at the first LR decay. The stock detector is
-# the student. Iterations are at batch 16 (8 GPUs x 2 images).
+# The R-101 student: only the backbone changes, as in mmdet's
+# retinanet_r101_fpn_1x_coco.py.
 model = dict(
-    _delete_=True,
-    type='SSSDDistiller',
-    detector=_base_.model,
-    teacher=dict(preset='lgd'),
-    adapter=dict(num_convs=3, kernel_size=3),
-    distill_loss=dict(type='JSDistanceLoss', sqrt_per='level'),
-    distill_warmup=20000)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),  # x2 at the first LR decay
-    dict(type='EpochSeedHook'),  # exact resume of the random streams
-    dict(type='TrainDataCheckHook')  # bad annotations: error or report
-]
-param_scheduler = _base_.lgd_param_scheduler_1x
-# The stock base sets no clip_grad: merged, as mmdet's configs do.
-optim_wrapper = dict(clip_grad=_base_.lgd_clip_grad)
-# Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
-default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))
+    detector=dict(
+        backbone=dict(
+            depth=101,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint='torchvision://resnet101'))))

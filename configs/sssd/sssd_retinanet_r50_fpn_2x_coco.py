@@ -1,8 +1,7 @@
 _base_ = [
     'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py',
-    '../_base_/lgd_recipe.py'
+    '../_base_/lgd_recipe.py', '../_base_/sssd_runtime.py'
 ]
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
 
 # SSSD = LGD's teacher and recipe + the JS distance (one square root per
 # level) + lambda x2 once, at the first LR decay. The stock detector is
@@ -16,15 +15,12 @@ model = dict(
     distill_loss=dict(type='JSDistanceLoss', sqrt_per='level'),
     distill_warmup=30000,
     backbone_freeze=20000)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),  # x2 at the first LR decay
-    dict(type='EpochSeedHook'),  # exact resume of the random streams
-    dict(type='TrainDataCheckHook')  # bad annotations: error or report
-]
 param_scheduler = _base_.lgd_param_scheduler_2x
 # The stock base sets no clip_grad: merged, as mmdet's configs do.
 optim_wrapper = dict(clip_grad=_base_.lgd_clip_grad)
 # The frozen backbone gets no gradient for 20k iterations: DDP must allow it.
 find_unused_parameters = True
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+# Set here, not in sssd_runtime.py: mmdet's default_runtime.py defines
+# default_hooks, and mmengine refuses one key in two bases of a list.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -1,12 +1,9 @@
-# SSSD on the toy RetinaNet: the three lines that distill any stock detector.
-_base_ = './retinanet_r18-tiny_fpn_toy.py'
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+# SSSD on the toy RetinaNet: any stock detector wrapped; the plugin's import
+# and hooks from ../_base_/sssd_runtime.py.
+_base_ = ['./retinanet_r18-tiny_fpn_toy.py', '../_base_/sssd_runtime.py']
 
 model = dict(_delete_=True, type='SSSDDistiller', detector=_base_.model)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),
-    dict(type='EpochSeedHook'),  # exact resume of the random streams
-    dict(type='TrainDataCheckHook')  # bad annotations: error or report
-]
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
+# Set here, not in sssd_runtime.py: the stock base defines default_hooks,
+# and mmengine refuses one key in two bases of a list.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

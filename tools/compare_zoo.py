@@ -6,8 +6,10 @@
 RUN is a work dir of tools/train.py or tools/test.py (its ``<config>.py``
 and the newest ``coco/bbox_mAP`` it logged are read), or a results JSON
 (``<timestamp>.json`` of tools/test.py) inside one. The stock config is the
-``mmdet::`` base the plugin's config inherits (followed through relative
-``_base_`` files); its box AP is read offline from the ``metafile.yml``
+zoo config the plugin's config is named after (its name without the
+method prefix, ``-`` and ``_`` alike: ``sssd_retinanet_r101_fpn_1x_coco``
+-> ``retinanet_r101_fpn_1x_coco``), else the ``mmdet::`` base it inherits
+(followed through relative ``_base_`` files); its box AP is read offline from the ``metafile.yml``
 files of the installed mmdet. Prints a Markdown table.
 """
 import argparse
@@ -48,6 +50,16 @@ def zoo_box_ap() -> dict:
                     name = osp.splitext(osp.basename(model['Config']))[0]
                     table[name] = float(metrics['box AP'])
     return table
+
+
+def named_stock_config(name: str, zoo: dict):
+    """The zoo config ``name`` is named after (``<method>_<stock name>``),
+    or None. An R-101 config inherits its R-50 sibling, so its name, not
+    its base, says which stock model it is."""
+    def key(n):
+        return n.replace('-', '_')
+    wanted = key(name.split('_', 1)[-1])
+    return next((n for n in zoo if key(n) == wanted), None)
 
 
 def stock_config(name: str, configs_dir: str, depth: int = 0):
@@ -103,7 +115,8 @@ def main():
             'delta |', '|---|---|---|---|---|---|']
     for run in args.runs:
         name, ap = read_run(run)
-        stock = stock_config(name, args.configs_dir) if name else None
+        stock = name and (named_stock_config(name, zoo) or
+                          stock_config(name, args.configs_dir))
         if name is None:
             note = 'no config file found beside the results'
         elif ap is None:

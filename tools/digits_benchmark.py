@@ -49,13 +49,27 @@ CONFIGS = {
     'configs/digits/sssd-constant_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
     'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
+    # semi-supervised: the labeled quarter only (also SAD's teacher), SAD
+    # on it + the rest pseudo-labeled, and SAD with SSSD's label teacher
+    'semi-baseline': 'configs/digits/retinanet_r18_fpn_digits-labeled.py',
+    'sad': 'configs/digits/sad_retinanet_r18_fpn_digits.py',
+    'sad-sssd': 'configs/digits/sad-sssd_retinanet_r18_fpn_digits.py',
 }
+# methods trained on the labeled quarter (+ pseudo-labels), compared with
+# the semi-baseline; they run after it (its checkpoint is their teacher)
+SEMI = ('sad', 'sad-sssd')
+# iteration-based configs (the others count epochs)
+ITER_BASED = ('semi-baseline', ) + SEMI
+LABELED_FRACTION = 0.25
 METRICS = [('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'),
            ('AP75', 'bbox_mAP_75'), ('APs', 'bbox_mAP_s'),
            ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l')]
 # (train images, val images, epochs); the default's schedule is the
 # configs' own
 SIZES = dict(default=(1000, 200, 6), full=(4000, 500, 12), smoke=(8, 4, 1))
+# iterations of the iteration-based configs: as many as the epoch-based
+# runs at batch 8 (the default's are the configs' own)
+ITERS = dict(default=750, full=6000, smoke=4)
 # pretraining of the backbone (crops, epochs); the default is the tool's
 PRETRAIN = dict(default=dict(), full=dict(), smoke=dict(num_crops=128,
                                                         epochs=1, num_val=32))
@@ -103,6 +117,9 @@ def parse_args(argv=None):
                         help='defaults to data/digits[_full|_smoke]')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
+    parser.add_argument('--pseudo-thr', type=float, default=0.5,
+                        help='score threshold of the pseudo-labels for '
+                        'sad (tools/pseudo_label.py; default 0.5)')
     parser.add_argument('--no-figures', action='store_true',
                         help='skip curves.png and teacher.png')
     parser.add_argument('--step-cost', type=int, default=0, metavar='N',
@@ -120,6 +137,10 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f'unknown methods {sorted(unknown)}; choose from '
                      f'{sorted(CONFIGS)}')
+    if any(m in SEMI for m in args.methods) and \
+            'semi-baseline' not in args.methods:
+        # SAD's teacher, and the reference of its paired differences
+        args.methods.insert(0, 'semi-baseline')
     if args.seed_list:
         args.seed_list = [int(s) for s in args.seed_list.split(',')]
     else:
@@ -205,12 +226,18 @@ def verdict(p):
 
 def comparisons(methods):
     """(method, reference) pairs: each distilled method against the
-    baseline, and SSSD against each other distilled method."""
-    pairs = [(m, 'baseline') for m in methods
-             if m != 'baseline' and 'baseline' in methods]
+    baseline (the semi-supervised ones against the semi-baseline), SSSD
+    against each other distilled method, SAD with SSSD against SAD."""
+    def reference(m):
+        return 'semi-baseline' if m in SEMI else 'baseline'
+    pairs = [(m, reference(m)) for m in methods
+             if m not in ('baseline', 'semi-baseline')
+             and reference(m) in methods]
     if 'sssd' in methods:
-        pairs += [('sssd', m) for m in methods
-                  if m not in ('sssd', 'baseline')]
+        pairs += [('sssd', m) for m in methods if m not in
+                  ('sssd', 'baseline', 'semi-baseline') + SEMI]
+    if 'sad' in methods and 'sad-sssd' in methods:
+        pairs.append(('sad-sssd', 'sad'))
     return pairs
 
 
@@ -336,10 +363,12 @@ def plot(runs, methods, out):
         epochs = range(1, min(map(len, curves)) + 1)
         mean = [statistics.mean(c[e - 1] for c in curves) for e in epochs]
         ax_ap.plot(list(epochs), mean, marker='o', label=method)
-    ax_ap.set(xlabel='epoch', ylabel='val AP (%)', title='val AP per epoch'
+    ax_ap.set(xlabel='validation (each epoch; each 150 iterations for '
+              'the semi-supervised runs)', ylabel='val AP (%)',
+              title='val AP'
               + (' (mean over seeds)' if len(runs) > len(methods) else ''))
     ax_ap.legend()
-    distilled = [m for m in methods if m != 'baseline']
+    distilled = [m for m in methods if 'baseline' not in m]
     if distilled:
         run = next(r for r in runs if r['method'] == distilled[-1])
         iters = [p[0] for p in run['schedule']]
@@ -410,6 +439,73 @@ def step_cost(configs, data_root, steps, num_train):
     return '\n'.join(lines)
 
 
+def make_pseudo_labels(work_dir, seed, data_root, iters, score_thr, threads):
+    """tools/pseudo_label.py with the seed's semi-baseline on the train
+    images left unlabeled; returns the file and the pseudo-labels' quality
+    against the hidden true boxes of those images (IoU >= 0.5, same
+    class): the numbers of boxes, precision and recall."""
+    out = osp.join(work_dir, f'pseudo_seed{seed}.json')
+    ckpt = osp.join(work_dir, f'semi-baseline_seed{seed}', f'iter_{iters}.pth')
+    phase(f'pseudo-labeling the unlabeled images with {ckpt}')
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    subprocess.run([
+        sys.executable, osp.join(ROOT, 'tools', 'pseudo_label.py'),
+        CONFIGS['semi-baseline'], ckpt,
+        osp.join(data_root, 'train_unlabeled.json'), out,
+        '--img-dir', osp.join(data_root, 'images'), '--score-thr',
+        str(score_thr), '--device', 'cpu', '--batch-size', '16',
+        # the detector's own test threshold must not cut above ours
+        '--cfg-options', f'model.test_cfg.score_thr={min(score_thr, 0.05)}'],
+        cwd=ROOT, env=env, check=True)
+    quality = pseudo_quality(out, data_root, score_thr)
+    if not quality['boxes']:
+        sys.exit(f'no pseudo-label scored {score_thr} or more ({ckpt}); '
+                 f'lower --pseudo-thr')
+    phase(f'pseudo-labels: {quality}')
+    return out, quality
+
+
+def pseudo_quality(pseudo_file, data_root, score_thr):
+    """Greedy matching by score of each unlabeled image's pseudo-boxes to
+    its true boxes (train.json) of the same class at IoU >= 0.5."""
+    with open(pseudo_file) as f:
+        pseudo = json.load(f)
+    with open(osp.join(data_root, 'train.json')) as f:
+        true = json.load(f)
+    with open(osp.join(data_root, 'train_unlabeled.json')) as f:
+        unlabeled = {i['id'] for i in json.load(f)['images']}
+    by_image = {}
+    for a in true['annotations']:
+        if a['image_id'] in unlabeled:
+            by_image.setdefault(a['image_id'], []).append(a)
+    hits = 0
+    for image_id in unlabeled:
+        boxes = sorted((a for a in pseudo['annotations']
+                        if a['image_id'] == image_id),
+                       key=lambda a: -a['score'])
+        free = list(by_image.get(image_id, []))
+        for box in boxes:
+            x, y, w, h = box['bbox']
+            best, match = 0.5, None
+            for t in free:
+                if t['category_id'] != box['category_id']:
+                    continue
+                tx, ty, tw, th = t['bbox']
+                iw = max(0.0, min(x + w, tx + tw) - max(x, tx))
+                ih = max(0.0, min(y + h, ty + th) - max(y, ty))
+                iou = iw * ih / (w * h + tw * th - iw * ih)
+                if iou >= best:
+                    best, match = iou, t
+            if match is not None:
+                free.remove(match)
+                hits += 1
+    num_pseudo = len(pseudo['annotations'])
+    num_true = sum(map(len, by_image.values()))
+    return dict(score_thr=score_thr, boxes=num_pseudo, true_boxes=num_true,
+                precision=round(hits / max(num_pseudo, 1), 3),
+                recall=round(hits / max(num_true, 1), 3))
+
+
 def prepare_data(data_root, size, num_train, num_val):
     """Generates the dataset and pretrains the backbone, each only if
     missing or made by another generator version / size."""
@@ -433,6 +529,14 @@ def prepare_data(data_root, size, num_train, num_val):
         phase(f'generated in {time.time() - start:.0f} s')
     else:
         phase(f'using the digits dataset in {data_root}')
+    split = [osp.join(data_root, f'train_{kind}.json')
+             for kind in ('labeled', 'unlabeled')]
+    if not all(map(osp.isfile, split)) or current != meta:
+        from mmdet_sssd.datasets import split_coco_labeled
+        labeled, unlabeled = split_coco_labeled(
+            osp.join(data_root, 'train.json'), *split, LABELED_FRACTION)
+        phase(f'split of the train images for sad: {labeled} labeled, '
+              f'{unlabeled} unlabeled')
     if not osp.isfile(backbone):
         phase(f'pretraining the backbone on the train digits -> {backbone}')
         from mmdet_sssd.datasets.digits_pretrain import \
@@ -471,30 +575,47 @@ def main():
         return
 
     root = data_root + '/'
-    options = [
-        f'train_dataloader.dataset.data_root={root}',
+    iters = ITERS[size]
+    evaluation = [
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}',
         f'val_evaluator.ann_file={root}val.json',
         f'test_evaluator.ann_file={root}val.json',
     ]
-    if size != 'default':
-        milestones = [max(1, epochs * 2 // 3), max(1, epochs * 5 // 6)]
-        options += [
-            f'train_cfg.max_epochs={epochs}',
-            f'param_scheduler.1.end={epochs}',
-            f'param_scheduler.1.milestones=[{milestones[0]},{milestones[1]}]',
-            f'default_hooks.checkpoint.interval={epochs}',
-        ]
     if args.smoke:
-        options += ['train_dataloader.batch_size=2',
-                    'val_dataloader.batch_size=2',
-                    'default_hooks.logger.interval=1']
+        evaluation += ['train_dataloader.batch_size=2',
+                       'val_dataloader.batch_size=2',
+                       'default_hooks.logger.interval=1']
+
+    def schedule_options(method):
+        if size == 'default':
+            return []
+        if method in ITER_BASED:
+            return [f'train_cfg.max_iters={iters}',
+                    f'train_cfg.val_interval={max(1, iters // 5)}',
+                    f'param_scheduler.1.end={iters}',
+                    f'param_scheduler.1.milestones=[{iters * 2 // 3},'
+                    f'{iters * 5 // 6}]',
+                    f'default_hooks.checkpoint.interval={iters}']
+        milestones = [max(1, epochs * 2 // 3), max(1, epochs * 5 // 6)]
+        return [f'train_cfg.max_epochs={epochs}',
+                f'param_scheduler.1.end={epochs}',
+                f'param_scheduler.1.milestones=[{milestones[0]},'
+                f'{milestones[1]}]',
+                f'default_hooks.checkpoint.interval={epochs}']
 
     def method_options(method):
+        if method in SEMI:
+            train = [f'train_dataloader.dataset.datasets.{i}.data_root={root}'
+                     for i in (0, 1)]
+            if args.smoke:
+                train.append('train_dataloader.sampler.batch_size=2')
+        else:
+            train = [f'train_dataloader.dataset.data_root={root}']
         # the baseline's backbone, or the distilled student's
-        prefix = 'model.' if method == 'baseline' else 'model.detector.'
-        return [f'{prefix}backbone.init_cfg.checkpoint={backbone}']
+        prefix = 'model.' if 'baseline' in method else 'model.detector.'
+        return train + evaluation + schedule_options(method) + [
+            f'{prefix}backbone.init_cfg.checkpoint={backbone}']
 
     runs, done = [], set()
     for method in args.methods:
@@ -507,23 +628,34 @@ def main():
                 runs.append(run)
                 done.add((method, seed))
                 phase(f'{method}, seed {seed}: reusing the finished run')
-    tasks = [((method, seed), CONFIGS[method],
-              osp.join(work_dir, f'{method}_seed{seed}'),
-              # the same seed and data order for every method
-              options + method_options(method) +
-              [f'randomness.seed={seed}',
-               f'train_dataloader.sampler.seed={seed}'] + args.cfg_options)
-             for seed in args.seed_list for method in args.methods
-             if (method, seed) not in done]
+    pseudo = {}
+
+    def task(method, seed):
+        extra = []
+        if method in SEMI:  # the seed's semi-baseline teaches
+            teacher = osp.join(work_dir, f'semi-baseline_seed{seed}',
+                               f'iter_{iters}.pth')
+            extra = [f'model.pretrained_teacher.checkpoint={teacher}',
+                     'train_dataloader.dataset.datasets.1.ann_file='
+                     f'{pseudo[seed][0]}']
+        return ((method, seed), CONFIGS[method],
+                osp.join(work_dir, f'{method}_seed{seed}'),
+                # the same seed and data order for every method
+                method_options(method) + extra +
+                [f'randomness.seed={seed}',
+                 f'train_dataloader.sampler.seed={seed}'] + args.cfg_options)
+
+    todo = [(method, seed) for seed in args.seed_list
+            for method in args.methods if (method, seed) not in done]
     if args.reuse_only:
-        for (method, seed), *_ in tasks:
+        for method, seed in todo:
             phase(f'{method}, seed {seed}: no finished run, left out')
-        tasks = []
+        todo = []
     command = shlex.join(['python', 'tools/digits_benchmark.py'] +
                          sys.argv[1:])
     code = code_version()
-    for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
-            tasks, args.jobs, threads):
+
+    def finish(method, seed, seconds, peak_mb, cpu_s):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')
         train, val = read_scalars(run_dir)
         final = {name: val[-1][f'coco/{key}'] for name, key in METRICS}
@@ -534,7 +666,9 @@ def main():
         run.update(
             train_s=round(seconds, 1), cpu_s=round(cpu_s, 1),
             peak_mb=round(peak_mb),
-            epochs=epochs, num_train=num_train, num_val=num_val,
+            epochs=None if method in ITER_BASED else epochs,
+            iters=iters if method in ITER_BASED else None,
+            num_train=num_train, num_val=num_val,
             config=CONFIGS[method], cfg_options=args.cfg_options,
             threads=threads, jobs=args.jobs, command=command,
             machine=machine(), date=time.strftime('%Y-%m-%d'),
@@ -543,10 +677,24 @@ def main():
             val_ap=[round(100 * v['coco/bbox_mAP'], 1) for v in val],
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train])
+        if method in SEMI:
+            run['pseudo_labels'] = pseudo[seed][1]
         runs.append(run)
         with open(osp.join(run_dir, 'run.json'), 'w') as f:
             json.dump(run, f)
         phase(f'{method}, seed {seed}: AP {run["AP"]:.1f} in {seconds:.0f} s')
+
+    first = [task(m, s) for m, s in todo if m not in SEMI]
+    for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
+            first, args.jobs, threads):
+        finish(method, seed, seconds, peak_mb, cpu_s)
+    semi = [(m, s) for m, s in todo if m in SEMI]
+    for seed in sorted({s for _, s in semi}):
+        pseudo[seed] = make_pseudo_labels(
+            work_dir, seed, data_root, iters, args.pseudo_thr, threads)
+    for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
+            [task(m, s) for m, s in semi], args.jobs, threads):
+        finish(method, seed, seconds, peak_mb, cpu_s)
     order = {m: i for i, m in enumerate(args.methods)}
     runs.sort(key=lambda r: (order[r['method']], r['seed']))
     records = [{k: v for k, v in r.items() if k not in ('val_ap', 'schedule')}
@@ -561,7 +709,9 @@ def main():
                 f'{machine()})\n\n{table}\n')
     if not args.no_figures and runs:
         plot(runs, args.methods, osp.join(work_dir, 'curves.png'))
-        distilled = [m for m in args.methods if m != 'baseline']
+        # the label teacher's maps: epoch-based methods with one
+        distilled = [m for m in args.methods if m not in ITER_BASED
+                     and m != 'baseline']
         if distilled:
             phase('what the teacher teaches: teacher.png')
             method = 'sssd' if 'sssd' in distilled else distilled[-1]

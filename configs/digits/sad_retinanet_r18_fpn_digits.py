@@ -37,6 +37,7 @@ model = dict(
         logit_loss=_base_.reference_adl))
 custom_hooks = [
     dict(type='AdaptiveDistillCoefHook', rule='constant'),
+    dict(type='EpochSeedHook'),  # one 'epoch' here: seeds the run's start
     dict(type='TrainDataCheckHook')
 ]
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

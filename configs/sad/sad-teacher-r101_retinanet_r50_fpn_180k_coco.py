@@ -41,5 +41,6 @@ default_hooks = dict(checkpoint=dict(by_epoch=False, interval=10000))
 log_processor = dict(by_epoch=False)
 custom_hooks = [
     dict(type='AdaptiveDistillCoefHook', rule='constant'),
+    dict(type='EpochSeedHook'),  # one 'epoch' here: seeds the run's start
     dict(type='TrainDataCheckHook')
 ]

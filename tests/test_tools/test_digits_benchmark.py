@@ -56,6 +56,35 @@ def test_paired_interval_hand_computed():
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]
 
 
+def test_smoke_sad_job_pseudo_labels_and_pairs_with_the_semi_baseline(
+        tmp_path):
+    work_dir, data = tmp_path / 'job', tmp_path / 'data'
+    out = run(['tools/digits_benchmark.py', '--smoke', '--methods', 'sad',
+               '--seed-list', '100,101', '--jobs', '2', '--pseudo-thr', '0',
+               '--no-figures', '--work-dir', str(work_dir), '--data-root',
+               str(data)])
+    # the labeled quarter and the rest, written once into the data folder
+    labeled = json.loads((data / 'train_labeled.json').read_text())
+    unlabeled = json.loads((data / 'train_unlabeled.json').read_text())
+    assert len(labeled['images']) == 2 and len(unlabeled['images']) == 6
+    assert 'annotations' not in unlabeled
+    records = json.loads((work_dir / 'results.json').read_text())
+    assert sorted((r['method'], r['seed']) for r in records) == [
+        ('sad', 100), ('sad', 101), ('semi-baseline', 100),
+        ('semi-baseline', 101)]
+    for seed in (100, 101):
+        pseudo = json.loads(
+            (work_dir / f'pseudo_seed{seed}.json').read_text())
+        assert pseudo['annotations']
+        log = (work_dir / f'sad_seed{seed}' / 'train.log').read_text()
+        # the teacher is the seed's own semi-baseline
+        assert f'semi-baseline_seed{seed}/iter_4.pth' in log
+        assert 'loss_pt_logits' in log
+    sad = [r for r in records if r['method'] == 'sad']
+    assert all(r['pseudo_labels']['boxes'] > 0 for r in sad)
+    assert '| sad - semi-baseline | ' in out
+
+
 def test_smoke_job_writes_table_and_figures(tmp_path):
     work_dir = tmp_path / 'job'
     data = tmp_path / 'data'

@@ -26,6 +26,7 @@ image). ``--table FILE`` prints the tables of a results.json (records of
 several experiments are grouped by their ``experiment``).
 """
 import argparse
+import glob
 import json
 import math
 import os
@@ -345,11 +346,17 @@ def read_scalars(work_dir):
     # One record per validation; CocoMetric logs no metrics when no box
     # passed the score threshold: that is an AP of 0.
     val = [r for r in records if 'lr' not in r and 'step' in r]
+    # the config dumped by the runner says whether the teacher was scored
+    scores_teacher = any('SelfDistillValLoop' in open(p).read() for p in
+                         glob.glob(osp.join(work_dir, '*.py')))
+    prefixes = ['coco/'] + (['teacher/coco/'] if scores_teacher else [])
     for r in val:
-        if 'coco/bbox_mAP' not in r:
-            print(f'[digits-benchmark] {work_dir}: no detections at '
-                  f'validation {r["step"]}: AP counted as 0', flush=True)
-            r.update({f'coco/{key}': 0.0 for _, key in METRICS})
+        for prefix in prefixes:
+            if f'{prefix}bbox_mAP' not in r:
+                print(f'[digits-benchmark] {work_dir}: no detections of '
+                      f'{prefix[:-1]} at validation {r["step"]}: AP '
+                      f'counted as 0', flush=True)
+                r.update({f'{prefix}{key}': 0.0 for _, key in METRICS})
     return train, val
 
 
@@ -358,11 +365,19 @@ def plot(runs, methods, out):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, (ax_ap, ax_coef) = plt.subplots(1, 2, figsize=(11, 4))
-    for method in methods:
-        curves = [r['val_ap'] for r in runs if r['method'] == method]
-        epochs = range(1, min(map(len, curves)) + 1)
-        mean = [statistics.mean(c[e - 1] for c in curves) for e in epochs]
-        ax_ap.plot(list(epochs), mean, marker='o', label=method)
+    for i, method in enumerate(methods):
+        for key, style, name in (('val_ap', '-', method),
+                                 ('teacher_val_ap', '--',
+                                  f'{method}: its label teacher')):
+            curves = [r[key] for r in runs
+                      if r['method'] == method and r.get(key)]
+            if not curves:
+                continue
+            epochs = range(1, min(map(len, curves)) + 1)
+            mean = [statistics.mean(c[e - 1] for c in curves)
+                    for e in epochs]
+            ax_ap.plot(list(epochs), mean, style, marker='o', color=f'C{i}',
+                       label=name)
     ax_ap.set(xlabel='validation (each epoch; each 150 iterations for '
               'the semi-supervised runs)', ylabel='val AP (%)',
               title='val AP'
@@ -675,8 +690,14 @@ def main():
             # the machine's load when the run ended: others' work slows it
             load_1min=round(os.getloadavg()[0], 1), code=code,
             val_ap=[round(100 * v['coco/bbox_mAP'], 1) for v in val],
+            # SelfDistillValLoop: the label teacher at each validation
+            teacher_val_ap=[round(100 * v['teacher/coco/bbox_mAP'], 1)
+                            for v in val if 'teacher/coco/bbox_mAP' in v]
+            or None,
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train])
+        if run['teacher_val_ap']:
+            run['teacher_AP'] = run['teacher_val_ap'][-1]
         if method in SEMI:
             run['pseudo_labels'] = pseudo[seed][1]
         runs.append(run)
@@ -697,7 +718,8 @@ def main():
         finish(method, seed, seconds, peak_mb, cpu_s)
     order = {m: i for i, m in enumerate(args.methods)}
     runs.sort(key=lambda r: (order[r['method']], r['seed']))
-    records = [{k: v for k, v in r.items() if k not in ('val_ap', 'schedule')}
+    records = [{k: v for k, v in r.items()
+                if k not in ('val_ap', 'teacher_val_ap', 'schedule')}
                for r in runs]
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(records, f, indent=1)

@@ -2,12 +2,15 @@
 """ADL as the reference code computes it (Tangshitao/Semi-supervised-
 Adaptive-Distillation): alpha-weighted BCE, the assigner's ignore band
 masked out, the temperature as a T^2 loss scale; and SAD's build checks."""
+import os.path as osp
+
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox_overlaps
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
+from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner import save_checkpoint
 
@@ -18,8 +21,12 @@ register_all_modules()
 
 NUM_CLASSES = 4
 RETINANET = 'retinanet/retinanet_r50_fpn_1x_coco.py'
-REFERENCE_ADL = dict(type='AdaptiveDistillLoss', base='alpha_bce',
-                     temperature_mode='scale_loss', temperature=2.0)
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+# the shipped preset (configs/adl/adl-reference-*, configs/sad), at T = 2
+REFERENCE_ADL = dict(Config.fromfile(osp.join(
+    ROOT, 'configs', '_base_', 'adl_reference.py')).reference_adl,
+    temperature=2.0)
 
 
 @pytest.fixture(scope='module')

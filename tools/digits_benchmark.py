@@ -469,6 +469,7 @@ def make_pseudo_labels(work_dir, seed, data_root, iters, score_thr, threads):
         osp.join(data_root, 'train_unlabeled.json'), out,
         '--img-dir', osp.join(data_root, 'images'), '--score-thr',
         str(score_thr), '--device', 'cpu', '--batch-size', '16',
+        '--categories-from', osp.join(data_root, 'train_labeled.json'),
         # the detector's own test threshold must not cut above ours
         '--cfg-options', f'model.test_cfg.score_thr={min(score_thr, 0.05)}'],
         cwd=ROOT, env=env, check=True)

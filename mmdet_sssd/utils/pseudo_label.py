@@ -56,9 +56,18 @@ def list_images(images: str, img_dir: Optional[str] = None) -> List[dict]:
 
 
 def test_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline without its annotation loading."""
-    pipeline = cfg.get('test_pipeline') or \
-        cfg.test_dataloader.dataset.pipeline
+    """The pipeline the config tests with (its ``test_dataloader``'s, not
+    a top-level ``test_pipeline`` variable, which a config may inherit
+    unused from its stock base) without its annotation loading."""
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    dataset = loader.get('dataset', {})
+    while 'pipeline' not in dataset and isinstance(dataset.get('dataset'),
+                                                    dict):
+        dataset = dataset['dataset']
+    pipeline = dataset.get('pipeline') or cfg.get('test_pipeline')
+    if not pipeline:
+        raise ValueError('pseudo_label: the config has no test_dataloader '
+                         'pipeline (nor test_pipeline) to read images with')
     return Compose([t for t in pipeline if t['type'] != 'LoadAnnotations'])
 
 

@@ -72,6 +72,49 @@ def test_writes_a_coco_file_that_cocodataset_reads(setup):
     assert all(0.0 <= a['score'] <= 1.0 for a in coco['annotations'])
 
 
+def test_images_go_through_the_configs_own_test_pipeline():
+    from mmdet_sssd.utils.pseudo_label import test_pipeline
+    cfg = Config.fromfile(CONFIG)
+    # the toy config inherits mmdet's test_pipeline variable (1333x800)
+    # but tests with its dataloader's 64x64 pipeline: that one is used
+    assert cfg.test_pipeline[1]['scale'] == (1333, 800)
+    resize = [t for t in test_pipeline(cfg).transforms
+              if type(t).__name__ == 'Resize']
+    assert resize[0].scale == (64, 64)
+    assert not any(type(t).__name__ == 'LoadAnnotations'
+                   for t in test_pipeline(cfg).transforms)
+
+
+def test_detections_match_the_models_own_test_step(setup, tmp_path):
+    """The tool's boxes are those mmdet's test loop gives the same
+    checkpoint on the same image (original pixels)."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.runner import load_checkpoint
+    root, ckpt = setup
+    cfg = Config.fromfile(CONFIG)
+    out = str(tmp_path / 'p.json')
+    tool().main([CONFIG, ckpt, str(root / 'toy' / 'val.json'), out,
+                 '--img-dir', str(root / 'toy' / 'images'), '--score-thr',
+                 '0.05', '--device', 'cpu'])
+    with open(out) as f:
+        ours = json.load(f)
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, ckpt, map_location='cpu')
+    model.eval()
+    dataset = DATASETS.build(dict(
+        cfg.test_dataloader.dataset, data_root=str(root / 'toy'),
+        ann_file='val.json'))
+    with torch.no_grad():
+        result = model.test_step(pseudo_collate([dataset[0]]))[0]
+    pred = result.pred_instances[result.pred_instances.scores >= 0.05]
+    image_id = dataset.get_data_info(0)['img_id']
+    boxes = [a['bbox'] for a in ours['annotations']
+             if a['image_id'] == image_id]
+    assert len(boxes) == len(pred) > 0
+    x1, y1, x2, y2 = pred.bboxes[0].tolist()
+    assert boxes[0] == pytest.approx([x1, y1, x2 - x1, y2 - y1], abs=0.01)
+
+
 def test_threshold_empty_images_and_image_lists(setup):
     root, ckpt = setup
     val = str(root / 'toy' / 'val.json')

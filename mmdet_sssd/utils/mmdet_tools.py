@@ -103,6 +103,12 @@ def run_mmdet_tool(name: str) -> None:
                 'or set filter_cfg.filter_empty_gt=False if every image is '
                 'meant to be background') from e
         raise
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        # end gloo's threads before the interpreter's teardown: without it a
+        # rank can abort at exit ("terminate called without an active
+        # exception") after the work is done
+        dist.destroy_process_group()
 
 
 def _raised_in(error: BaseException, function: str) -> bool:

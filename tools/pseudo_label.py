@@ -69,7 +69,7 @@ def main(argv=None):
     import mmdet_sssd  # noqa: F401  (registers the safe checkpoint loader)
     from mmdet.registry import MODELS
     from mmdet_sssd.utils.pseudo_label import (categories_for, list_images,
-                                               pseudo_label, test_pipeline)
+                                               pseudo_label, inference_pipeline)
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -88,7 +88,7 @@ def main(argv=None):
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     model.to(device).eval()
     result = pseudo_label(
-        model, test_pipeline(cfg), images,
+        model, inference_pipeline(cfg), images,
         categories_for(classes, args.categories_from), args.score_thr,
         args.batch_size, args.keep_empty,
         info=dict(config=args.config, checkpoint=args.checkpoint,

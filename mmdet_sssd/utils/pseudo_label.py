@@ -55,7 +55,7 @@ def list_images(images: str, img_dir: Optional[str] = None) -> List[dict]:
     return entries
 
 
-def test_pipeline(cfg: Config) -> Compose:
+def inference_pipeline(cfg: Config) -> Compose:
     """The pipeline the config tests with (its ``test_dataloader``'s, not
     a top-level ``test_pipeline`` variable, which a config may inherit
     unused from its stock base) without its annotation loading."""

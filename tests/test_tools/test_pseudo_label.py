@@ -73,16 +73,16 @@ def test_writes_a_coco_file_that_cocodataset_reads(setup):
 
 
 def test_images_go_through_the_configs_own_test_pipeline():
-    from mmdet_sssd.utils.pseudo_label import test_pipeline
+    from mmdet_sssd.utils.pseudo_label import inference_pipeline
     cfg = Config.fromfile(CONFIG)
     # the toy config inherits mmdet's test_pipeline variable (1333x800)
     # but tests with its dataloader's 64x64 pipeline: that one is used
     assert cfg.test_pipeline[1]['scale'] == (1333, 800)
-    resize = [t for t in test_pipeline(cfg).transforms
+    resize = [t for t in inference_pipeline(cfg).transforms
               if type(t).__name__ == 'Resize']
     assert resize[0].scale == (64, 64)
     assert not any(type(t).__name__ == 'LoadAnnotations'
-                   for t in test_pipeline(cfg).transforms)
+                   for t in inference_pipeline(cfg).transforms)
 
 
 def test_detections_match_the_models_own_test_step(setup, tmp_path):

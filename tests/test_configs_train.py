@@ -89,9 +89,12 @@ def expected_recipe(path: str, cfg: Config):
 
 
 def check_recipe(recipe, cfg, runner, model):
-    assert model.distill_warmup == recipe['distill_warmup']
-    assert model.backbone_freeze == recipe['backbone_freeze']
-    assert model.by_epoch is False  # LGD counts iterations
+    assert model.phases.warmup == recipe['distill_warmup']
+    assert model.phases.backbone_freeze == recipe['backbone_freeze']
+    assert model.phases.by_epoch is False  # LGD counts iterations
+    # the hook that drives lambda and the phases
+    assert [h.type for h in cfg.custom_hooks].count(
+        'AdaptiveDistillCoefHook') == 1
     assert dict(cfg.optim_wrapper.clip_grad) == recipe['clip_grad']
     assert dict(cfg.param_scheduler[0]) == recipe['lr_warmup']
     assert bool(cfg.get('find_unused_parameters')) == \

@@ -59,6 +59,8 @@ def measure(model, loader, losses, num_batches):
     """Mean over batches of (loss value, gradient norm on the student's
     maps), one pair per loss."""
     import torch
+
+    from mmdet_sssd.models.distill.feature_loss import feature_loss
     sums = [[0.0, 0.0] for _ in losses]
     count = 0
     for batch in loader:
@@ -70,7 +72,8 @@ def measure(model, loader, losses, num_batches):
         feats = [f.requires_grad_() for f in feats]
         teacher = model.teacher(feats, data['data_samples'])
         for total, loss in zip(sums, losses):
-            value = model._feature_loss(loss, model.adapter, feats, teacher)
+            value = feature_loss(loss, model.adapter, feats, teacher,
+                                 model.norm_feats, model.level_weights)
             grads = torch.autograd.grad(value, feats, retain_graph=True)
             total[0] += value.item()
             total[1] += torch.sqrt(sum((g**2).sum() for g in grads)).item()

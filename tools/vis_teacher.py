@@ -90,7 +90,9 @@ def main():
         for s, t in zip(feats, teacher):
             if model.adapter is not None:
                 s = model.adapter(s)
-            s, t = model._normalize(s)[0], model._normalize(t)[0]
+            if model.norm_feats:
+                s, t = instance_norm(s), instance_norm(t)
+            s, t = s[0], t[0]
             rows.append((s.norm(dim=0), t.norm(dim=0),
                          js_per_location(s, t, axis, tau)))
 

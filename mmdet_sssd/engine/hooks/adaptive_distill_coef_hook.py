@@ -13,7 +13,10 @@ DATA_BATCH = Optional[dict]
 @HOOKS.register_module()
 class AdaptiveDistillCoefHook(Hook):
     """Sets the distillation coefficient lambda of a distiller every iteration
-    ("stepwise" in SSSD) and logs it as ``distill_coef``.
+    ("stepwise" in SSSD), logs it as ``distill_coef``, and sets the
+    distiller's training phase (its ``distill_warmup``, ``distill_cooldown``
+    and ``backbone_freeze``, :mod:`mmdet_sssd.models.distill.phases`): the
+    whole schedule in one place.
 
     Rules:
 
@@ -34,8 +37,9 @@ class AdaptiveDistillCoefHook(Hook):
       the LR) lambda is ``base_coef``.
     - ``'constant'``: ``lambda = base_coef``.
 
-    lambda is a function of the iteration, epoch and scheduled LR only, so a
-    resumed run gets exactly the values of an uninterrupted one.
+    lambda and the phase are functions of the iteration, epoch and scheduled
+    LR only, so a resumed run gets exactly the values of an uninterrupted
+    one.
 
     Args:
         rule (str): ``'step'``, ``'inverse_lr'`` or ``'constant'``.
@@ -184,5 +188,9 @@ class AdaptiveDistillCoefHook(Hook):
                           batch_idx: int,
                           data_batch: DATA_BATCH = None) -> None:
         coef = self.coef(runner)
-        self._distiller(runner).distill_coef = coef
+        model = self._distiller(runner)
+        model.distill_coef = coef
+        if hasattr(model, 'phases'):
+            model.phase = model.phases.at(runner.iter, runner.epoch,
+                                          runner.max_iters, runner.max_epochs)
         runner.message_hub.update_scalar('train/distill_coef', coef)

@@ -1,9 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
-import torch.nn as nn
 from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
@@ -11,13 +10,13 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
 from ..distill.checks import check_losses, check_targets
-from ..distill.feature_loss import build_adapter, feature_loss, instance_norm
-from ..distill.levels import neck_levels
-from ..distill.phases import in_first, in_last
-from ..distill.runners import build_runner
 from ..distill.config import build_optional, typed
+from ..distill.feature_loss import build_adapter, feature_loss
+from ..distill.levels import neck_levels
+from ..distill.phases import DistillPhases, Phase
+from ..distill.runners import build_runner
 from ..distill.teachers import (LabelTeacher, Term, build_label_teacher,
-                                build_pretrained, flat, prefixed)
+                                build_pretrained, check_terms, flat, prefixed)
 
 
 @MODELS.register_module()
@@ -40,9 +39,9 @@ class SSSDDistiller(BaseDetector):
     :mod:`tools/export_student.py` strips everything else.
 
     SSSD is ``distill_loss=dict(type='JSDistanceLoss')`` (the default), LGD
-    is ``distill_loss=dict(type='MSELoss')``. ``distill_coef`` (lambda) is
-    set every iteration by :class:`AdaptiveDistillCoefHook`; the phases
-    (warm-up, cool-down, backbone freeze) read :mod:`...distill.phases`.
+    is ``distill_loss=dict(type='MSELoss')``. :class:`AdaptiveDistillCoefHook`
+    sets lambda (``distill_coef``) and the phase (warm-up, cool-down,
+    backbone freeze: :mod:`...distill.phases`) every iteration.
     Related methods, each one config change: ``distill_loss=dict(type=
     'SSIMDistillLoss')``; ``logit_distill_loss=dict(type=
     'AdaptiveDistillLoss')`` (ADL from the head's logits on the teacher
@@ -92,7 +91,8 @@ class SSSDDistiller(BaseDetector):
             again: LGD's "post non-distillation" phase. Defaults to 0.
         backbone_freeze (int): First iterations (epochs) without gradients
             to the student's backbone. Defaults to 0.
-        by_epoch (bool): Units of the three phases. Defaults to False.
+        by_epoch (bool): Units of the three phases, which need the
+            :class:`AdaptiveDistillCoefHook`. Defaults to False.
         logit_distill_loss (dict, optional): Loss between the head's
             classification logits on the student and on the teacher maps.
             Defaults to None.
@@ -163,56 +163,28 @@ class SSSDDistiller(BaseDetector):
             self.teacher = build_label_teacher(
                 typed(teacher, 'LabelEncoderTeacher'), self.runner,
                 channels, levels, name)
-            with_label = self.teacher is not None
-            if logit_distill_loss is not None and not with_label:
-                raise ValueError('SSSDDistiller: logit_distill_loss distils '
-                                 'the label teacher\'s logits; it needs a '
-                                 'teacher')
-            if logit_distill_loss is not None:
-                self.runner.logit_head(name)
-            self.logit_distill_loss = build_optional(logit_distill_loss)
             distill_loss = typed(distill_loss, 'JSDistanceLoss')
-            feat = with_label and distill_loss is not None
+            feat = self.teacher is not None and distill_loss is not None
             self.adapter = build_adapter(adapter if feat else None, channels,
                                          channels)
             self.distill_loss = build_optional(distill_loss if feat else None)
-            self.pretrained_teacher = self.pt_adapter = None
-            self.pt_feat_loss = self.pt_logit_loss = None
-            terms = [Term(LabelTeacher(self.teacher), self.adapter,
-                          self.distill_loss, self.logit_distill_loss)
-                     ] if with_label else []
-            if pretrained_teacher is not None:
-                pt, self.pt_adapter, self.pt_feat_loss, self.pt_logit_loss = \
-                    build_pretrained(pretrained_teacher, self.runner,
-                                     channels, levels, name)
-                self.pretrained_teacher = pt.detector
-                terms.append(Term(pt, self.pt_adapter, self.pt_feat_loss,
-                                  self.pt_logit_loss))
-        if not terms:
-            raise ValueError('SSSDDistiller: nothing to distil from; give a '
-                             'teacher, a pretrained_teacher or both')
-        if semi_supervised and self.pt_logit_loss is None:
-            raise ValueError(
-                'SSSDDistiller: semi_supervised=True (SAD: training on '
-                'pseudo-labeled images) needs a pretrained_teacher with a '
-                'logit_loss, whose soft targets correct the pseudo-boxes; '
-                'add pretrained_teacher=dict(config=..., checkpoint=..., '
-                "logit_loss=dict(type='AdaptiveDistillLoss')) "
-                '(see configs/sad/)')
-        if mask_ignored_anchors:
-            if not any(t.logit_loss is not None for t in terms):
-                raise ValueError(
-                    'SSSDDistiller: mask_ignored_anchors masks the logit '
-                    'losses; give logit_distill_loss or '
-                    'pretrained_teacher.logit_loss')
-            self.runner.anchor_mask_head(name)
-        if predict_with_teacher and not with_label:
-            raise ValueError('SSSDDistiller: predict_with_teacher scores the '
-                             'label teacher; it needs a teacher')
-        self._terms = terms
-        self.distill_warmup, self.distill_cooldown = (distill_warmup,
-                                                      distill_cooldown)
-        self.backbone_freeze, self.by_epoch = backbone_freeze, by_epoch
+            self.logit_distill_loss = build_optional(logit_distill_loss)
+            pt = build_pretrained(pretrained_teacher, self.runner, channels,
+                                  levels, name)
+        self.pretrained_teacher = pt and pt.teacher.detector
+        self.pt_adapter, self.pt_feat_loss, self.pt_logit_loss = (
+            pt.adapter, pt.feat_loss, pt.logit_loss) if pt else (None, ) * 3
+        self._terms = [Term(LabelTeacher(self.teacher), self.adapter,
+                            self.distill_loss, self.logit_distill_loss)
+                       ] if self.teacher is not None else []
+        self._terms += [pt] if pt else []
+        check_terms(self._terms, self.runner, name, self.logit_distill_loss,
+                    mask_ignored_anchors, semi_supervised,
+                    predict_with_teacher)
+        self.phases = DistillPhases(distill_warmup, distill_cooldown,
+                                    backbone_freeze, by_epoch)
+        #: set every iteration by AdaptiveDistillCoefHook
+        self.phase: Optional[Phase] = None
         self.norm_feats = norm_feats
         self.level_weights = level_weights
         self.teacher_loss_weight = teacher_loss_weight
@@ -259,22 +231,14 @@ class SSSDDistiller(BaseDetector):
                  batch_data_samples: OptConfigType = None):
         return self.student._forward(batch_inputs, batch_data_samples)
 
-    def _student_feats(self, batch_inputs: Tensor) -> Tuple[Tensor]:
-        """FPN maps; the backbone runs without autograd while frozen."""
-        if not in_first(self.backbone_freeze, self.by_epoch):
-            return self.student.extract_feat(batch_inputs)
-        with torch.no_grad():
-            x = self.student.backbone(batch_inputs)
-        return self.student.neck(x) if self.student.with_neck else x
-
-    def _normalize(self, feat: Tensor) -> Tensor:
-        return instance_norm(feat) if self.norm_feats else feat
-
-    def _feature_loss(self, loss: nn.Module, adapter: Optional[nn.Module],
-                      student: Sequence[Tensor],
-                      teacher: Sequence[Tensor]) -> Tensor:
-        return feature_loss(loss, adapter, student, teacher, self.norm_feats,
-                            self.level_weights)
+    def _current_phase(self) -> Phase:
+        if self.phase is None and self.phases.active:
+            raise RuntimeError(
+                f'SSSDDistiller: {self.phases} need AdaptiveDistillCoefHook, '
+                f'which sets lambda and the phases every iteration; add '
+                f"custom_hooks=[dict(type='AdaptiveDistillCoefHook')] (or "
+                f"inherit configs/_base_/sssd_runtime.py)")
+        return self.phase or Phase()
 
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -282,10 +246,16 @@ class SSSDDistiller(BaseDetector):
         unchanged, the label teacher's as ``teacher.<key>``, and
         ``loss_distill``, ``loss_distill_logits``, ``loss_pt_feat`` and
         ``loss_pt_logits`` of the parts in use."""
-        samples = batch_data_samples
+        samples, phase = batch_data_samples, self._current_phase()
         if self.check_finite:
             check_targets(samples, self.num_classes)
-        feats = self._student_feats(batch_inputs)
+        if phase.freeze_backbone:
+            with torch.no_grad():
+                feats = self.student.backbone(batch_inputs)
+            feats = self.student.neck(feats) if self.student.with_neck \
+                else feats
+        else:
+            feats = self.student.extract_feat(batch_inputs)
         with_logits = any(t.logit_loss is not None for t in self._terms)
         outs = [t.teacher(feats, batch_inputs, samples,
                           self.data_preprocessor, t.logit_loss is not None)
@@ -307,15 +277,14 @@ class SSSDDistiller(BaseDetector):
         if getattr(self.teacher, 'class_readout', None) is not None:
             losses['teacher.loss_class'] = self.teacher.class_loss(
                 outs[0][0], samples)
-        if in_first(self.distill_warmup, self.by_epoch) or in_last(
-                self.distill_cooldown, self.by_epoch):  # adapters learn
+        if phase.detach_student:  # only the adapters learn from the terms
             feats = [f.detach() for f in feats]
             logits = logits and [x.detach() for x in logits]
         for term, (maps, their_logits) in zip(self._terms, outs):
             if term.feat_loss is not None:
                 losses[term.teacher.feat_key] = self.distill_coef * \
-                    self._feature_loss(term.feat_loss, term.adapter, feats,
-                                       maps)
+                    feature_loss(term.feat_loss, term.adapter, feats, maps,
+                                 self.norm_feats, self.level_weights)
             if term.logit_loss is not None:
                 losses[term.teacher.logit_key] = self.distill_coef * \
                     term.logit_loss(flat(logits), flat(their_logits),
@@ -323,4 +292,3 @@ class SSSDDistiller(BaseDetector):
         if self.check_finite:
             check_losses(losses, feats, samples)
         return losses
-

@@ -1,25 +1,39 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""The distiller's training phases (distillation warm-up and cool-down,
-backbone freeze), read from the runner's iteration or epoch in
-``MessageHub``, so a resumed run enters them exactly as an uninterrupted
-one. lambda, the other schedule, is a function of the same counters and
-the LR (:class:`AdaptiveDistillCoefHook`)."""
-from mmengine.logging import MessageHub
+"""The distiller's schedule in one place: lambda and the training phases
+(distillation warm-up and cool-down, backbone freeze). The distiller holds
+the phase lengths (:class:`DistillPhases`, from its config);
+:class:`AdaptiveDistillCoefHook` sets lambda and the :class:`Phase` of every
+iteration from the runner's iteration, epoch and LR, so a resumed run enters
+them exactly as an uninterrupted one."""
+from typing import NamedTuple, Optional
 
 
-def _step(by_epoch: bool) -> int:
-    hub = MessageHub.get_current_instance()
-    return hub.get_info('epoch' if by_epoch else 'iter', 0)
+class Phase(NamedTuple):
+    """What the current iteration does."""
+    #: the student side is detached in the distillation losses (warm-up,
+    #: cool-down): only the adapters learn from them
+    detach_student: bool = False
+    #: no gradients to the student's backbone
+    freeze_backbone: bool = False
 
 
-def in_first(steps: int, by_epoch: bool = False) -> bool:
-    """Whether the training is within its first ``steps``."""
-    return steps > 0 and _step(by_epoch) < steps
+class DistillPhases(NamedTuple):
+    """Phase lengths in iterations (epochs if ``by_epoch``)."""
+    warmup: int = 0
+    cooldown: int = 0
+    backbone_freeze: int = 0
+    by_epoch: bool = False
 
+    @property
+    def active(self) -> bool:
+        return bool(self.warmup or self.cooldown or self.backbone_freeze)
 
-def in_last(steps: int, by_epoch: bool = False) -> bool:
-    """Whether the training is within its last ``steps``."""
-    total = MessageHub.get_current_instance().get_info(
-        'max_epochs' if by_epoch else 'max_iters')
-    return (steps > 0 and total is not None
-            and _step(by_epoch) >= total - steps)
+    def at(self, iteration: int, epoch: int, max_iters: Optional[int],
+           max_epochs: Optional[int]) -> Phase:
+        """The phase of an iteration (0-based counters of the runner)."""
+        step, total = ((epoch, max_epochs) if self.by_epoch else
+                       (iteration, max_iters))
+        in_cooldown = (self.cooldown > 0 and total is not None
+                       and step >= total - self.cooldown)
+        return Phase(detach_student=step < self.warmup or in_cooldown,
+                     freeze_backbone=step < self.backbone_freeze)

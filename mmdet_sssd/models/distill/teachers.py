@@ -81,12 +81,13 @@ def build_label_teacher(cfg: Optional[dict], runner: DetectorRunner,
     return MODELS.build(cfg)
 
 
-def build_pretrained(cfg: dict, runner: DetectorRunner, channels: int,
-                     num_levels: int, name: str
-                     ) -> Tuple[PretrainedTeacher, Optional[nn.Module],
-                                Optional[nn.Module], Optional[nn.Module]]:
+def build_pretrained(cfg: Optional[dict], runner: DetectorRunner,
+                     channels: int, num_levels: int,
+                     name: str) -> Optional[Term]:
     """The frozen teacher, the student-side 1x1 adapter to its width and
     its feature and logit losses, checked against the student."""
+    if cfg is None:
+        return None
     cfg = dict(cfg)
     known = {'config', 'checkpoint', 'feat_loss', 'logit_loss'}
     if set(cfg) - known or 'config' not in cfg:
@@ -122,7 +123,44 @@ def build_pretrained(cfg: dict, runner: DetectorRunner, channels: int,
                 f'heads; got {mine} and {other}. Use feat_loss only')
         logit_loss = MODELS.build(logit_loss)
     teacher.load()  # after the checks: they name the config's problem
-    return PretrainedTeacher(teacher), adapter, feat_loss, logit_loss
+    return Term(PretrainedTeacher(teacher), adapter, feat_loss, logit_loss)
+
+
+def check_terms(terms: List[Term], runner: DetectorRunner, name: str,
+                label_logit_loss: Optional[nn.Module],
+                mask_ignored_anchors: bool, semi_supervised: bool,
+                predict_with_teacher: bool) -> None:
+    """Build-time checks of what the distiller was asked to combine."""
+    with_label = any(isinstance(t.teacher, LabelTeacher) for t in terms)
+    if label_logit_loss is not None:
+        if not with_label:
+            raise ValueError('SSSDDistiller: logit_distill_loss distils '
+                             'the label teacher\'s logits; it needs a '
+                             'teacher')
+        runner.logit_head(name)
+    if not terms:
+        raise ValueError('SSSDDistiller: nothing to distil from; give a '
+                         'teacher, a pretrained_teacher or both')
+    pt_logits = any(isinstance(t.teacher, PretrainedTeacher)
+                    and t.logit_loss is not None for t in terms)
+    if semi_supervised and not pt_logits:
+        raise ValueError(
+            'SSSDDistiller: semi_supervised=True (SAD: training on '
+            'pseudo-labeled images) needs a pretrained_teacher with a '
+            'logit_loss, whose soft targets correct the pseudo-boxes; '
+            'add pretrained_teacher=dict(config=..., checkpoint=..., '
+            "logit_loss=dict(type='AdaptiveDistillLoss')) "
+            '(see configs/sad/)')
+    if mask_ignored_anchors:
+        if not any(t.logit_loss is not None for t in terms):
+            raise ValueError(
+                'SSSDDistiller: mask_ignored_anchors masks the logit '
+                'losses; give logit_distill_loss or '
+                'pretrained_teacher.logit_loss')
+        runner.anchor_mask_head(name)
+    if predict_with_teacher and not with_label:
+        raise ValueError('SSSDDistiller: predict_with_teacher scores the '
+                         'label teacher; it needs a teacher')
 
 
 def flat(logits: List[Tensor]) -> Tensor:

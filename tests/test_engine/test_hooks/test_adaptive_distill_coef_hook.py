@@ -50,7 +50,8 @@ class DistillCoefRecorderHook(Hook):
         lr = runner.optim_wrapper.optimizer.param_groups[0]['lr']
         self.records.append(
             dict(iter=runner.iter, epoch=runner.epoch,
-                 coef=model.distill_coef, lr=lr))
+                 coef=model.distill_coef, lr=lr,
+                 phase=tuple(getattr(model, 'phase', None) or ())))
 
 
 @pytest.fixture(scope='module')
@@ -386,6 +387,29 @@ def test_zero_coef_zeroes_distill_loss(tmp_path, coco_root, distiller_cfg):
     assert list(distill) == [0.0, 0.0]
 
 
+def test_phases_set_every_iteration(tmp_path, coco_root, distiller_cfg):
+    model = dict(distiller_cfg, distill_warmup=2, distill_cooldown=3,
+                 backbone_freeze=1)
+    runner = make_runner(tmp_path, coco_root, model,
+                         hook=dict(rule='constant'))
+    runner.train()
+    # (detach_student, freeze_backbone) of iterations 0-7 of 8
+    assert [r['phase'] for r in records(runner)] == [
+        (True, True), (True, False), (False, False), (False, False),
+        (False, False), (True, False), (True, False), (True, False)]
+
+
+def test_phases_set_every_epoch(tmp_path, coco_root, distiller_cfg):
+    model = dict(distiller_cfg, distill_warmup=1, backbone_freeze=2,
+                 by_epoch=True)
+    runner = make_runner(tmp_path, coco_root, model, max_epochs=3,
+                         hook=dict(rule='constant'))
+    runner.train()
+    # 2 iterations per epoch (4 images, batch 2)
+    assert [r['phase'] for r in records(runner)] == [
+        (True, True)] * 2 + [(False, True)] * 2 + [(False, False)] * 2
+
+
 @pytest.mark.parametrize('hook', [
     dict(rule='step', base_coef=0.5, gamma=3.0),
     dict(rule='step', base_coef=0.5, gamma=3.0, step_at='every_milestone'),
@@ -393,6 +417,8 @@ def test_zero_coef_zeroes_distill_loss(tmp_path, coco_root, distiller_cfg):
 ])
 def test_resume_gives_uninterrupted_values(tmp_path, coco_root,
                                            distiller_cfg, hook):
+    # the phases cross the resume point (iteration 4)
+    distiller_cfg = dict(distiller_cfg, distill_warmup=5, backbone_freeze=3)
     full = make_runner(tmp_path / 'full', coco_root, distiller_cfg,
                        hook=hook)
     full.train()
@@ -413,6 +439,8 @@ def test_resume_gives_uninterrupted_values(tmp_path, coco_root,
     for got, want in zip(recs, expected[4:]):
         assert got['coef'] == pytest.approx(want['coef'], rel=1e-12)
         assert got['lr'] == pytest.approx(want['lr'], rel=1e-12)
+        assert got['phase'] == want['phase']
+    assert [r['phase'] for r in recs] == [(True, False)] + [(False, False)] * 3
     # the resumed message hub continues the logged history
     assert hub_coefs(second) == pytest.approx(
         [r['coef'] for r in expected])

@@ -141,7 +141,7 @@ def grads(module):
 def test_distill_cooldown_detaches_the_student_at_the_end():
     model = build(distill_cooldown=10)
     for it, detached in [(80, False), (89, False), (90, True), (99, True)]:
-        set_iter(it, max_iters=100)
+        model.phase = model.phases.at(it, 0, max_iters=100, max_epochs=1)
         model.zero_grad(set_to_none=True)
         model(**inputs(model), mode='loss')['loss_distill'].backward()
         student_grads = [g for g in grads(model.student.neck)

@@ -133,14 +133,17 @@ def test_teacher_detection_loss_reaches_teacher():
 @pytest.mark.parametrize('by_epoch', [False, True])
 def test_distill_warmup_detaches_student(by_epoch):
     model = build(DETECTORS[0], distill_warmup=5, by_epoch=by_epoch)
-    set_iter(3 if not by_epoch else 50, epoch=3 if by_epoch else 0)
+    # what AdaptiveDistillCoefHook sets before each iteration
+    model.phase = model.phases.at(3 if not by_epoch else 50,
+                                  3 if by_epoch else 0, 100, 10)
     losses = model(**batch(model), mode='loss')
     losses['loss_distill'].backward()
     assert all(g is None or not g.any() for g in grads(model.student))
     assert any(g is not None and g.abs().sum() > 0 for g in grads(model.adapter))
 
     model.zero_grad(set_to_none=True)
-    set_iter(5 if not by_epoch else 60, epoch=5 if by_epoch else 0)
+    model.phase = model.phases.at(5 if not by_epoch else 60,
+                                  5 if by_epoch else 0, 100, 10)
     losses = model(**batch(model), mode='loss')
     losses['loss_distill'].backward()
     assert any(g is not None and g.abs().sum() > 0
@@ -149,14 +152,33 @@ def test_distill_warmup_detaches_student(by_epoch):
 
 def test_backbone_freeze():
     model = build(DETECTORS[-3], backbone_freeze=2)  # Faster R-CNN
-    set_iter(1)
+    model.phase = model.phases.at(1, 0, 100, 1)
     total(model(**batch(model, DETECTORS[-3]), mode='loss')).backward()
     assert all(g is None for g in grads(model.student.backbone))
     assert any(g is not None for g in grads(model.student.neck))
     model.zero_grad(set_to_none=True)
-    set_iter(2)
+    model.phase = model.phases.at(2, 0, 100, 1)
     total(model(**batch(model, DETECTORS[-3]), mode='loss')).backward()
     assert any(g is not None for g in grads(model.student.backbone))
+
+
+def test_phases_without_the_hook_are_an_error():
+    model = build(DETECTORS[0], distill_warmup=5)
+    with pytest.raises(RuntimeError, match='AdaptiveDistillCoefHook'):
+        model(**batch(model), mode='loss')
+
+
+@pytest.mark.parametrize('by_epoch', [False, True])
+def test_phases_at(by_epoch):
+    from mmdet_sssd.models.distill.phases import DistillPhases, Phase
+    phases = DistillPhases(warmup=2, cooldown=3, backbone_freeze=1,
+                           by_epoch=by_epoch)
+    seen = [phases.at(i, i, 10, 10) for i in range(10)]
+    assert seen[0] == Phase(detach_student=True, freeze_backbone=True)
+    assert seen[1] == Phase(detach_student=True, freeze_backbone=False)
+    assert seen[2:7] == [Phase()] * 5
+    assert seen[7:] == [Phase(detach_student=True)] * 3
+    assert not DistillPhases().active and phases.active
 
 
 def test_teacher_loss_weight_and_mse():

@@ -414,6 +414,7 @@ def step_cost(configs, data_root, steps, num_train):
     from mmdet.utils import register_all_modules
     register_all_modules()
     import mmdet_sssd  # noqa: F401
+    from mmdet_sssd.models.distill.phases import Phase
     torch.set_num_threads(1)
     models, batches = {}, {}
     for name, path in configs:
@@ -422,6 +423,8 @@ def step_cost(configs, data_root, steps, num_train):
         model = MODELS.build(cfg.model)
         model.init_weights()
         model.train()
+        if hasattr(model, 'phases'):  # past any warm-up (the hook's job)
+            model.phase = Phase()
         loader = cfg.train_dataloader
         loader.dataset.data_root = data_root + '/'
         if loader.batch_size not in batches:

@@ -8,7 +8,6 @@ from mmengine.evaluator import Evaluator
 from mmengine.model import is_model_wrapper
 from mmengine.runner import ValLoop
 from mmengine.runner.amp import autocast
-from mmengine.runner.loops import _parse_losses
 from torch.utils.data import DataLoader
 
 from mmdet.registry import LOOPS
@@ -33,11 +32,12 @@ def _dataset_with_pipeline(dataset_cfg: dict) -> dict:
 class SelfDistillValLoop(ValLoop):
     """Validation that scores the student and its label teacher.
 
-    Each val batch goes through the model twice: once as the plain student
-    (what a stock ``ValLoop`` does; its metrics keep their names, e.g.
-    ``coco/bbox_mAP``, so ``save_best`` and the logs are unchanged), once
-    with ``SSSDDistiller.predict_with_teacher`` on, i.e. the student's
-    head(s) on the label teacher's maps built from each image's GT. The
+    Each val batch goes once through the student's backbone and neck, then
+    through its head(s) twice (``SSSDDistiller.predict_pair``): on the
+    student's maps (the student's predictions, as a stock ``ValLoop``
+    gives them; its metrics keep their names, e.g. ``coco/bbox_mAP``, so
+    ``save_best`` and the logs are unchanged) and on the label teacher's
+    maps built from each image's GT. The
     teacher's results go to a copy of the evaluator and its metrics are
     logged with ``teacher_prefix``: ``teacher/coco/bbox_mAP``...
 
@@ -47,9 +47,9 @@ class SelfDistillValLoop(ValLoop):
     (:func:`mmdet_sssd.utils.load_gt_first`); the metric still reads the
     GT from its annotation file.
 
-    Use: ``val_cfg = dict(type='SelfDistillValLoop')``. It costs one
-    more forward pass per val image (the teacher and the student's head),
-    so COCO configs keep the stock ``ValLoop``.
+    Use: ``val_cfg = dict(type='SelfDistillValLoop')``. It costs the
+    teacher, one more head pass per val image and a second evaluation, so
+    COCO configs keep the stock ``ValLoop``.
 
     Args:
         runner (Runner): The runner.
@@ -105,13 +105,10 @@ class SelfDistillValLoop(ValLoop):
         self.runner.call_hook('before_val')
         self.runner.call_hook('before_val_epoch')
         self.runner.model.eval()
-        self.val_loss.clear()
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
         metrics.update(self._teacher_metrics())
-        if self.val_loss:
-            metrics.update(_parse_losses(self.val_loss, 'val'))
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')
         return metrics
@@ -123,15 +120,18 @@ class SelfDistillValLoop(ValLoop):
 
     @torch.no_grad()
     def run_iter(self, idx, data_batch: Sequence[dict]):
-        """The student's pass (as ``ValLoop``), then the teacher's."""
-        super().run_iter(idx, data_batch)
+        """The student's predictions (as ``ValLoop``) and the teacher's,
+        from one pass of the backbone and neck."""
+        self.runner.call_hook(
+            'before_val_iter', batch_idx=idx, data_batch=data_batch)
         model = self._distiller
-        before = model.predict_with_teacher
-        model.predict_with_teacher = True
-        try:
-            with autocast(enabled=self.fp16):
-                outputs = self.runner.model.val_step(data_batch)
-        finally:
-            model.predict_with_teacher = before
+        with autocast(enabled=self.fp16):
+            data = model.data_preprocessor(data_batch, False)
+            outputs, teacher_outputs = model.predict_pair(
+                data['inputs'], data['data_samples'])
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         self.teacher_evaluator.process(
-            data_samples=outputs, data_batch=data_batch)
+            data_samples=teacher_outputs, data_batch=data_batch)
+        self.runner.call_hook(
+            'after_val_iter', batch_idx=idx, data_batch=data_batch,
+            outputs=outputs)

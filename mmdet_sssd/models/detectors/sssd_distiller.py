@@ -215,7 +215,17 @@ class SSSDDistiller(BaseDetector):
         if not self.predict_with_teacher:
             return self.student.predict(batch_inputs, batch_data_samples,
                                         rescale)
-        # Diagnostic: the student's head(s) on the label teacher's maps.
+        return self.predict_pair(batch_inputs, batch_data_samples, rescale,
+                                 with_student=False)[1]
+
+    def predict_pair(self, batch_inputs: Tensor,
+                     batch_data_samples: SampleList, rescale: bool = True,
+                     with_student: bool = True
+                     ) -> Tuple[Optional[SampleList], SampleList]:
+        """Diagnostic: the student's predictions (None without
+        ``with_student``) and the label teacher's, i.e. the student's
+        head(s) on the teacher maps built from each sample's GT, from one
+        pass of the backbone and neck."""
         for sample in batch_data_samples:
             if 'gt_instances' not in sample:
                 raise ValueError(
@@ -223,9 +233,14 @@ class SSSDDistiller(BaseDetector):
                     f'each test image; {sample.get("img_path", "an image")} '
                     f'has none. Add LoadAnnotations to the test pipeline, '
                     f'before Resize')
-        maps = self.teacher(self.extract_feat(batch_inputs),
-                            batch_data_samples)
-        return self.runner.predict(maps, batch_data_samples, rescale)
+        feats = self.extract_feat(batch_inputs)
+        # predictions are written into the samples: one copy each
+        theirs = copy.deepcopy(batch_data_samples) if with_student else \
+            batch_data_samples
+        ours = self.runner.predict(feats, batch_data_samples, rescale) \
+            if with_student else None
+        return ours, self.runner.predict(self.teacher(feats, theirs), theirs,
+                                         rescale)
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: OptConfigType = None):

@@ -3,11 +3,12 @@ import math
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.models.losses.utils import weighted_loss
 from mmdet.registry import MODELS
 from torch import Tensor
+
+from .map_distill_loss import MapDistillLoss
 
 LOG2 = math.log(2.0)
 
@@ -69,11 +70,7 @@ def js_distance(pred: Tensor,
     one square root per distribution.
 
     Args:
-        pred (Tensor): Student maps, shape (N, C, H, W).
-        target (Tensor): Teacher maps, shape (N, C, H, W). Not detached here.
-        axis (str): ``'spatial'``: one distribution per channel over the H*W
-            locations; ``'channel'``: one per location over the C channels.
-        tau (float): Softmax temperature.
+        pred, target, axis, tau: As in :func:`js_divergence`.
         eps (float): Added under the square root, whose derivative is
             infinite at 0 (identical inputs).
 
@@ -85,7 +82,7 @@ def js_distance(pred: Tensor,
 
 
 @MODELS.register_module()
-class JSDistanceLoss(nn.Module):
+class JSDistanceLoss(MapDistillLoss):
     """Jensen-Shannon distance loss of SSSD.
 
     For one FPN level, with student maps ``S`` and teacher maps ``T`` of
@@ -154,7 +151,7 @@ class JSDistanceLoss(nn.Module):
                  reduction: str = 'mean',
                  loss_weight: float = 1.0,
                  sqrt_per: str = 'distribution') -> None:
-        super().__init__()
+        super().__init__(reduction, loss_weight)
         if axis not in ('spatial', 'channel'):
             raise ValueError(f"JSDistanceLoss: axis must be 'spatial' or "
                              f"'channel', got {axis!r}")
@@ -163,9 +160,6 @@ class JSDistanceLoss(nn.Module):
         if not eps > 0:
             raise ValueError(f'JSDistanceLoss: eps must be > 0 (the square '
                              f'root is not differentiable at 0), got {eps}')
-        if reduction not in ('none', 'mean', 'sum'):
-            raise ValueError(f"JSDistanceLoss: reduction must be 'none', "
-                             f"'mean' or 'sum', got {reduction!r}")
         if sqrt_per not in self.SQRT_PER:
             raise ValueError(f"JSDistanceLoss: sqrt_per must be "
                              f"'distribution' (one root per distribution) or "
@@ -177,56 +171,21 @@ class JSDistanceLoss(nn.Module):
         self.tau = tau
         self.eps = eps
         self.sqrt_per = sqrt_per
-        self.reduction = reduction
-        self.loss_weight = loss_weight
 
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None) -> Tensor:
-        """Forward function.
-
-        Args:
-            pred (Tensor): Student maps of one level, shape (N, C, H, W).
-            target (Tensor): Teacher maps, shape (N, C, H, W); detached.
-            weight (Tensor, optional): Weight of each distance (or, for
-                ``sqrt_per='level'``, divergence), broadcastable to (N, C)
-                for ``'spatial'`` or (N, H, W) for ``'channel'``.
-            avg_factor (float, optional): Average factor of the mean.
-            reduction_override (str, optional): Overrides ``reduction``.
-
-        Returns:
-            Tensor: The loss: a scalar, or (N, C) / (N, H, W) for
-            ``reduction='none'`` with ``sqrt_per='distribution'``.
-        """
-        if pred.shape != target.shape or pred.dim() != 4:
-            raise ValueError(
-                f'JSDistanceLoss: student and teacher maps must both be '
-                f'(N, C, H, W) of the same shape, got {tuple(pred.shape)} '
-                f'and {tuple(target.shape)}')
-        assert reduction_override in (None, 'none', 'mean', 'sum')
-        reduction = reduction_override or self.reduction
+    def distance(self, pred: Tensor, target: Tensor,
+                 weight: Optional[Tensor], reduction: str,
+                 avg_factor: Optional[float]) -> Tensor:
+        """The reduced distances (or, for ``sqrt_per='level'``, the root of
+        the reduced divergences); ``weight`` broadcastable to (N, C) for
+        ``'spatial'`` or (N, H, W) for ``'channel'``; (N, C) / (N, H, W)
+        for ``reduction='none'`` with ``sqrt_per='distribution'``."""
         if self.sqrt_per == 'level':
             if reduction == 'none':
                 raise ValueError(self._no_none_msg)
             divergence = js_divergence(
-                pred,
-                target.detach(),
-                weight,
-                reduction=reduction,
-                avg_factor=avg_factor,
-                axis=self.axis,
-                tau=self.tau)
-            return self.loss_weight * torch.sqrt(
-                divergence.clamp(min=0.0) + self.eps)
-        return self.loss_weight * js_distance(
-            pred,
-            target.detach(),
-            weight,
-            reduction=reduction,
-            avg_factor=avg_factor,
-            axis=self.axis,
-            tau=self.tau,
-            eps=self.eps)
+                pred, target, weight, reduction=reduction,
+                avg_factor=avg_factor, axis=self.axis, tau=self.tau)
+            return torch.sqrt(divergence.clamp(min=0.0) + self.eps)
+        return js_distance(
+            pred, target, weight, reduction=reduction, avg_factor=avg_factor,
+            axis=self.axis, tau=self.tau, eps=self.eps)

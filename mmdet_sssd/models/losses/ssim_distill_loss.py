@@ -2,11 +2,12 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.models.losses.utils import weighted_loss
 from mmdet.registry import MODELS
 from torch import Tensor
+
+from .map_distill_loss import MapDistillLoss
 
 CONVENTIONS = ('one_minus_ssim', 'kornia')
 PADDINGS = ('valid', 'zeros', 'reflect')
@@ -127,7 +128,7 @@ def ssim_distance(pred: Tensor,
 
 
 @MODELS.register_module()
-class SSIMDistillLoss(nn.Module):
+class SSIMDistillLoss(MapDistillLoss):
     """Structural (SSIM) feature distillation loss (de Rijk et al., 2022).
 
     For one FPN level::
@@ -190,7 +191,7 @@ class SSIMDistillLoss(nn.Module):
                  reduction: str = 'mean',
                  loss_weight: float = 1.0,
                  convention: str = 'one_minus_ssim') -> None:
-        super().__init__()
+        super().__init__(reduction, loss_weight)
         if window_size < 1 or window_size % 2 == 0:
             raise ValueError(f'SSIMDistillLoss: window_size must be a '
                              f'positive odd number, got {window_size}')
@@ -210,53 +211,21 @@ class SSIMDistillLoss(nn.Module):
         if padding not in PADDINGS:
             raise ValueError(f"SSIMDistillLoss: padding must be 'valid', "
                              f"'zeros' or 'reflect', got {padding!r}")
-        if reduction not in ('none', 'mean', 'sum'):
-            raise ValueError(f"SSIMDistillLoss: reduction must be 'none', "
-                             f"'mean' or 'sum', got {reduction!r}")
         self.window_size = window_size
         self.sigma = sigma
         self.data_range = data_range
         self.normalize = normalize
         self.convention = convention
         self.padding = padding
-        self.reduction = reduction
-        self.loss_weight = loss_weight
 
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None) -> Tensor:
-        """Forward function.
-
-        Args:
-            pred (Tensor): Student maps of one level, shape (N, C, H, W).
-            target (Tensor): Teacher maps, shape (N, C, H, W); detached.
-            weight (Tensor, optional): Broadcastable to the (N, C, H', W')
-                distance map (H' = H, W' = W unless ``padding='valid'``).
-            avg_factor (float, optional): Average factor of the mean.
-            reduction_override (str, optional): Overrides ``reduction``.
-
-        Returns:
-            Tensor: The loss: a scalar, or the (N, C, H', W') distances for
-            ``reduction='none'``.
-        """
-        if pred.shape != target.shape or pred.dim() != 4:
-            raise ValueError(
-                f'SSIMDistillLoss: student and teacher maps must both be '
-                f'(N, C, H, W) of the same shape, got {tuple(pred.shape)} '
-                f'and {tuple(target.shape)}')
-        assert reduction_override in (None, 'none', 'mean', 'sum')
-        return self.loss_weight * ssim_distance(
-            pred,
-            target.detach(),
-            weight,
-            reduction=reduction_override or self.reduction,
-            avg_factor=avg_factor,
-            window_size=self.window_size,
-            sigma=self.sigma,
-            data_range=self.data_range,
-            normalize=self.normalize,
-            padding=self.padding,
-            convention=self.convention)
+    def distance(self, pred: Tensor, target: Tensor,
+                 weight: Optional[Tensor], reduction: str,
+                 avg_factor: Optional[float]) -> Tensor:
+        """The reduced distances; ``weight`` broadcastable to the
+        (N, C, H', W') distance map (H' = H, W' = W unless
+        ``padding='valid'``), which ``reduction='none'`` returns."""
+        return ssim_distance(
+            pred, target, weight, reduction=reduction, avg_factor=avg_factor,
+            window_size=self.window_size, sigma=self.sigma,
+            data_range=self.data_range, normalize=self.normalize,
+            padding=self.padding, convention=self.convention)

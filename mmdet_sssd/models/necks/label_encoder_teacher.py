@@ -174,33 +174,23 @@ def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
 # What each preset sets; an option given explicitly wins. 'lgd' follows
 # LGD's reference teacher module for module (docs/lgd_fidelity.md);
 # 'lite' is this plugin's cheaper teacher (64-wide convs, no STNs).
+_PRESET_TABLE = [
+    # option                 'lite'      'lgd'
+    ('feat_channels',        64,         None),  # None: = in_channels
+    ('spatial_transformers', False,      True),
+    ('signed_descriptor',    False,      True),
+    ('context_extent',       'image',    'padded'),
+    ('label_norm',           False,      True),
+    ('kv_norm_affine',       True,       False),
+    ('appearance_fc',        True,       False),
+    ('relation_residual',    True,       False),
+    ('separate_context_fc',  False,      True),
+    ('conv_bias',            False,      True),
+    ('out_norm_affine',      True,       False),
+]
 TEACHER_PRESETS = {
-    'lite':
-    dict(
-        feat_channels=64,
-        spatial_transformers=False,
-        signed_descriptor=False,
-        context_extent='image',
-        label_norm=False,
-        kv_norm_affine=True,
-        appearance_fc=True,
-        relation_residual=True,
-        separate_context_fc=False,
-        conv_bias=False,
-        out_norm_affine=True),
-    'lgd':
-    dict(
-        feat_channels=None,  # = in_channels
-        spatial_transformers=True,
-        signed_descriptor=True,
-        context_extent='padded',
-        label_norm=True,
-        kv_norm_affine=False,
-        appearance_fc=False,
-        relation_residual=False,
-        separate_context_fc=True,
-        conv_bias=True,
-        out_norm_affine=False),
+    name: {row[0]: row[i + 1] for row in _PRESET_TABLE}
+    for i, name in enumerate(('lite', 'lgd'))
 }
 
 

@@ -324,6 +324,13 @@ def test_predict_with_teacher(name):
         for s in relabelled['data_samples']:
             s.gt_instances.labels = (s.gt_instances.labels + 1) % NUM_CLASSES
         other = model(**relabelled, mode='predict')
+        # SelfDistillValLoop's pass: both from one backbone pass
+        pair = copy.deepcopy(data)
+        pair_student, pair_teacher = model.predict_pair(
+            pair['inputs'], pair['data_samples'])
+    for a, b in zip(pair_student + pair_teacher, student + ours):
+        assert torch.equal(a.pred_instances.bboxes, b.pred_instances.bboxes)
+        assert torch.equal(a.pred_instances.scores, b.pred_instances.scores)
     for a, b in zip(ours, expected):
         assert torch.equal(a.pred_instances.bboxes, b.bboxes)
         assert torch.equal(a.pred_instances.scores, b.scores)

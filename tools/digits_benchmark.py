@@ -435,6 +435,17 @@ def step_cost(configs, data_root, steps, num_train):
         models[name] = (model, torch.optim.AdamW(model.parameters(),
                                                  lr=1e-5),
                         loader.batch_size, iters)
+    # the method's floor: the baseline with its head run a second time on
+    # a gradient-carrying copy of its maps (tools/benchmark_overhead.py)
+    if 'baseline' in models:
+        from benchmark_overhead import Floor
+        cfg = Config.fromfile(CONFIGS['baseline'])
+        cfg.model.backbone.init_cfg = None
+        floor = Floor(MODELS.build(cfg.model))
+        floor.student.init_weights()
+        models['floor (baseline + its head again)'] = (
+            floor.train(), torch.optim.AdamW(floor.parameters(), lr=1e-5),
+            models['baseline'][2], models['baseline'][3])
     times = {name: [] for name in models}
     for i in range(steps + 2):
         for name, (model, optim, bs, _) in models.items():
@@ -447,13 +458,15 @@ def step_cost(configs, data_root, steps, num_train):
             optim.step()
             if i >= 2:  # the first steps warm up the allocator
                 times[name].append(time.perf_counter() - start)
-    lines = ['| config | batch | s / step (median) | steps per run '
-             f'({num_train} images) | s of steps per run |',
-             '|---|---|---|---|---|']
+    lines = ['| config | batch | s / step (median) | x baseline | steps '
+             f'per run ({num_train} images) | s of steps per run |',
+             '|---|---|---|---|---|---|']
+    base = statistics.median(times.get('baseline') or next(iter(
+        times.values())))
     for name, (_, _, bs, iters) in models.items():
         med = statistics.median(times[name])
-        lines.append(f'| {name} | {bs} | {med:.3f} | {iters} | '
-                     f'{med * iters:.0f} |')
+        lines.append(f'| {name} | {bs} | {med:.3f} | {med / base:.2f} | '
+                     f'{iters} | {med * iters:.0f} |')
     return '\n'.join(lines)
 
 

@@ -146,6 +146,17 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
         str(next(r['AP'] for r in records
                  if (r['method'], r['seed']) == ('baseline', 100)))
 
+    # the step cost of each method and of the floor, on the job's data (lgd
+    # has a distillation warm-up: the phase is set as the hook would)
+    cost = run(['tools/digits_benchmark.py', '--smoke', '--methods',
+                'baseline,sssd,lgd', '--step-cost', '1', '--data-root',
+                str(data)])
+    rows = {line.split('|')[1].strip(): line.split('|')[4].strip()
+            for line in cost.splitlines() if line.startswith('| ')}
+    assert rows['baseline'] == '1.00'
+    for name in ('sssd', 'lgd', 'floor (baseline + its head again)'):
+        assert float(rows[name]) > 0, cost  # ratios: not asserted
+
     # vis_teacher on the checkpoint the job wrote, another val image
     data = tmp_path / 'data'
     image = json.loads((data / 'val.json').read_text())['images'][1]

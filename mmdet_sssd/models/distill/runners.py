@@ -229,10 +229,14 @@ class DenseHeadRunner(DetectorRunner):
         gt, gt_ignore, metas = unpack_gt_instances(samples)
         replay = _Replay(head, 'get_targets', self.shares_targets) if (
             self.shares_targets or with_anchor_mask) else None
+        # the priors depend on the maps' sizes only, the same in all sets
+        priors = _Replay(head, 'get_anchors') if self.shares_targets and \
+            hasattr(head, 'get_anchors') else None
         results = []
-        with replay or _nothing():
+        with replay or _nothing(), priors or _nothing():
             for outs in outs_list:
                 replay and replay.rewind()
+                priors and priors.rewind()
                 losses = head.loss_by_feat(*outs, gt, metas, gt_ignore)
                 results.append(
                     HeadOutput(losses, outs[0] if with_logits else None))

@@ -54,6 +54,7 @@ def main():
     from mmdet.utils import register_all_modules
 
     import mmdet_sssd  # noqa: F401
+    from mmdet_sssd.models.distill.feature_loss import instance_norm
     from mmdet_sssd.utils import load_teacher_config
     register_all_modules()
 

@@ -9,7 +9,7 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor
 
-from ..distill.checks import check_losses, check_targets
+from ..distill.checks import check_gt_present, check_losses, check_targets
 from ..distill.config import build_optional, typed
 from ..distill.feature_loss import build_adapter, feature_loss
 from ..distill.levels import neck_levels
@@ -226,13 +226,7 @@ class SSSDDistiller(BaseDetector):
         ``with_student``) and the label teacher's, i.e. the student's
         head(s) on the teacher maps built from each sample's GT, from one
         pass of the backbone and neck."""
-        for sample in batch_data_samples:
-            if 'gt_instances' not in sample:
-                raise ValueError(
-                    f'SSSDDistiller: predict_with_teacher needs the GT of '
-                    f'each test image; {sample.get("img_path", "an image")} '
-                    f'has none. Add LoadAnnotations to the test pipeline, '
-                    f'before Resize')
+        check_gt_present(batch_data_samples)
         feats = self.extract_feat(batch_inputs)
         # predictions are written into the samples: one copy each
         theirs = copy.deepcopy(batch_data_samples) if with_student else \
@@ -246,22 +240,14 @@ class SSSDDistiller(BaseDetector):
                  batch_data_samples: OptConfigType = None):
         return self.student._forward(batch_inputs, batch_data_samples)
 
-    def _current_phase(self) -> Phase:
-        if self.phase is None and self.phases.active:
-            raise RuntimeError(
-                f'SSSDDistiller: {self.phases} need AdaptiveDistillCoefHook, '
-                f'which sets lambda and the phases every iteration; add '
-                f"custom_hooks=[dict(type='AdaptiveDistillCoefHook')] (or "
-                f"inherit configs/_base_/sssd_runtime.py)")
-        return self.phase or Phase()
-
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Student, teacher and distillation losses: the student's keys
         unchanged, the label teacher's as ``teacher.<key>``, and
         ``loss_distill``, ``loss_distill_logits``, ``loss_pt_feat`` and
         ``loss_pt_logits`` of the parts in use."""
-        samples, phase = batch_data_samples, self._current_phase()
+        samples = batch_data_samples
+        phase = self.phases.current(self.phase)
         if self.check_finite:
             check_targets(samples, self.num_classes)
         if phase.freeze_backbone:

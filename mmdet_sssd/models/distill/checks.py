@@ -74,3 +74,14 @@ def check_losses(losses: Dict[str, Tensor], feats: Sequence[Tensor],
         f'{state}. Lower the learning rate, clip gradients '
         f'(optim_wrapper.clip_grad) or check these images, then resume '
         f'from the last checkpoint')
+
+
+def check_gt_present(samples: SampleList) -> None:
+    """The label teacher at test time needs each image's GT."""
+    for sample in samples:
+        if 'gt_instances' not in sample:
+            raise ValueError(
+                f'SSSDDistiller: predict_with_teacher needs the GT of '
+                f'each test image; {sample.get("img_path", "an image")} '
+                f'has none. Add LoadAnnotations to the test pipeline, '
+                f'before Resize')

@@ -37,3 +37,14 @@ class DistillPhases(NamedTuple):
                        and step >= total - self.cooldown)
         return Phase(detach_student=step < self.warmup or in_cooldown,
                      freeze_backbone=step < self.backbone_freeze)
+
+    def current(self, phase: Optional[Phase]) -> Phase:
+        """``phase`` as the hook set it; no phase before the hook ran,
+        which is an error if any phase is configured."""
+        if phase is None and self.active:
+            raise RuntimeError(
+                f'SSSDDistiller: {self} need AdaptiveDistillCoefHook, which '
+                f'sets lambda and the phases every iteration; add '
+                f"custom_hooks=[dict(type='AdaptiveDistillCoefHook')] (or "
+                f"inherit configs/_base_/sssd_runtime.py)")
+        return phase or Phase()

@@ -168,11 +168,9 @@ def worker(args, config, modes):
     """
     from mmdet.testing import demo_mm_inputs
     from mmdet.utils import register_all_modules
-    from mmengine.logging import MessageHub
 
     import mmdet_sssd  # noqa: F401
     register_all_modules()
-    MessageHub.get_current_instance().update_info('iter', 1000)
     modes = modes.split(',')
     torch.manual_seed(0)
     models = {m: build(config, m, args.device) for m in modes}

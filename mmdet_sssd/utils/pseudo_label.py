@@ -12,6 +12,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
 
+from .teacher_config import pipeline_dataset
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
@@ -60,10 +62,7 @@ def inference_pipeline(cfg: Config) -> Compose:
     a top-level ``test_pipeline`` variable, which a config may inherit
     unused from its stock base) without its annotation loading."""
     loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
-    dataset = loader.get('dataset', {})
-    while 'pipeline' not in dataset and isinstance(dataset.get('dataset'),
-                                                    dict):
-        dataset = dataset['dataset']
+    dataset = pipeline_dataset(loader.get('dataset', {}))
     pipeline = dataset.get('pipeline') or cfg.get('test_pipeline')
     if not pipeline:
         raise ValueError('pseudo_label: the config has no test_dataloader '

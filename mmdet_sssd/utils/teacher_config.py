@@ -34,6 +34,16 @@ def load_gt_first(pipeline: List[dict]) -> List[dict]:
     return rest[:image + 1] + [gt] + rest[image + 1:]
 
 
+def pipeline_dataset(dataset_cfg: dict) -> dict:
+    """The dataset config that holds the ``pipeline``: the innermost
+    through wrappers (``RepeatDataset``, ``ClassBalancedDataset``... whose
+    ``dataset`` is a dict); the last wrapper if none holds one."""
+    node = dataset_cfg
+    while 'pipeline' not in node and isinstance(node.get('dataset'), dict):
+        node = node['dataset']
+    return node
+
+
 def load_teacher_config(path: str, cfg_options: Optional[dict] = None
                         ) -> Config:
     """Load a config for the tools that run the label teacher on test

@@ -12,14 +12,12 @@ from torch.utils.data import DataLoader
 
 from mmdet.registry import LOOPS
 
-from mmdet_sssd.utils.teacher_config import load_gt_first
+from mmdet_sssd.utils.teacher_config import load_gt_first, pipeline_dataset
 
 
 def _dataset_with_pipeline(dataset_cfg: dict) -> dict:
     """The innermost dataset config that holds the ``pipeline``."""
-    node = dataset_cfg
-    while 'pipeline' not in node and isinstance(node.get('dataset'), dict):
-        node = node['dataset']
+    node = pipeline_dataset(dataset_cfg)
     if 'pipeline' not in node:
         raise ValueError(
             'SelfDistillValLoop: the val dataset config has no pipeline '

@@ -15,6 +15,7 @@ check_versions()
 
 from .engine import *  # noqa: F401,F403,E402
 from .engine.hooks import CrashSafeCheckpointHook  # noqa: F401,E402
+from .evaluation import *  # noqa: F401,F403,E402
 from .models import *  # noqa: F401,F403,E402
 from .utils.checkpoint import register_safe_local_loader  # noqa: E402
 from .version import __version__  # noqa: E402

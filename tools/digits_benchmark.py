@@ -82,7 +82,9 @@ def parse_args(argv=None):
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--methods', default='baseline,sssd',
-                        help=f'comma-separated, of {sorted(CONFIGS)}')
+                        help=f'comma-separated, of {sorted(CONFIGS)}, or '
+                        'NAME=CONFIG for another config (a NAME holding '
+                        '"baseline" is a plain detector, others distil)')
     parser.add_argument('--seeds', type=int, default=3,
                         help='number of seeds: --seed-offset .. + N-1')
     parser.add_argument('--seed-offset', type=int, default=0,
@@ -134,6 +136,13 @@ def parse_args(argv=None):
                         help='only print the tables of a results.json')
     args = parser.parse_args(argv)
     args.methods = args.methods.split(',')
+    for i, method in enumerate(args.methods):
+        if '=' in method:
+            name, path = method.split('=', 1)
+            if not osp.isfile(path):
+                parser.error(f'--methods {method}: no config file {path}')
+            CONFIGS[name] = path
+            args.methods[i] = name
     unknown = set(args.methods) - set(CONFIGS)
     if unknown:
         parser.error(f'unknown methods {sorted(unknown)}; choose from '

@@ -1,10 +1,12 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """A validation loop that scores the label teacher alongside the student."""
 import copy
-from typing import Dict, List, Sequence, Union
+import logging
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.evaluator import Evaluator
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import ValLoop
 from mmengine.runner.amp import autocast
@@ -13,6 +15,20 @@ from torch.utils.data import DataLoader
 from mmdet.registry import LOOPS
 
 from mmdet_sssd.utils.teacher_config import load_gt_first, pipeline_dataset
+
+
+def _class_agnostic_cfg(evaluator) -> Optional[dict]:
+    """The config of a class-agnostic copy of a ``CocoMetric`` evaluator
+    config (a dict, or a list of one), else None."""
+    if isinstance(evaluator, (list, tuple)) and len(evaluator) == 1:
+        evaluator = evaluator[0]
+    if not isinstance(evaluator, dict) or str(evaluator.get(
+            'type', '')).split('.')[-1] != 'CocoMetric':
+        return None
+    cfg = copy.deepcopy(dict(evaluator))
+    cfg.pop('prefix', None)
+    cfg['type'] = 'ClassAgnosticCocoMetric'
+    return cfg
 
 
 def _dataset_with_pipeline(dataset_cfg: dict) -> dict:
@@ -45,6 +61,13 @@ class SelfDistillValLoop(ValLoop):
     (:func:`mmdet_sssd.utils.load_gt_first`); the metric still reads the
     GT from its annotation file.
 
+    With ``class_agnostic`` and a ``CocoMetric`` evaluator, both are also
+    scored with every class merged into one
+    (:class:`~mmdet_sssd.evaluation.ClassAgnosticCocoMetric`):
+    ``coco_agnostic/bbox_mAP``... for the student,
+    ``teacher/coco_agnostic/bbox_mAP``... for the teacher, so that finding
+    the boxes and naming their class are seen apart.
+
     Use: ``val_cfg = dict(type='SelfDistillValLoop')``. It costs the
     teacher, one more head pass per val image and a second evaluation, so
     COCO configs keep the stock ``ValLoop``.
@@ -59,6 +82,9 @@ class SelfDistillValLoop(ValLoop):
         fp16 (bool): Validate under autocast. Defaults to False.
         teacher_prefix (str): Prefix of the teacher's metric names.
             Defaults to ``'teacher'``.
+        class_agnostic (bool): Also the class-agnostic AP of both (with a
+            ``CocoMetric`` evaluator config; others are left as they are,
+            with a log line). Defaults to True.
     """
 
     def __init__(self,
@@ -66,7 +92,8 @@ class SelfDistillValLoop(ValLoop):
                  dataloader: Union[DataLoader, Dict],
                  evaluator: Union[Evaluator, Dict, List],
                  fp16: bool = False,
-                 teacher_prefix: str = 'teacher') -> None:
+                 teacher_prefix: str = 'teacher',
+                 class_agnostic: bool = True) -> None:
         if isinstance(dataloader, dict):
             dataloader = copy.deepcopy(dataloader)
             node = _dataset_with_pipeline(dataloader['dataset'])
@@ -82,6 +109,19 @@ class SelfDistillValLoop(ValLoop):
             teacher_evaluator.dataset_meta = self.dataloader.dataset.metainfo
         self.teacher_evaluator = teacher_evaluator
         self.teacher_prefix = teacher_prefix
+        agnostic = _class_agnostic_cfg(evaluator) if class_agnostic else None
+        if class_agnostic and agnostic is None:
+            print_log(
+                'SelfDistillValLoop: class_agnostic needs a CocoMetric '
+                f'evaluator config, got {evaluator!r}; only the class-aware '
+                'metrics are scored', logger='current', level=logging.WARNING)
+        #: (student's, teacher's) class-agnostic evaluators, or None
+        self.agnostic_evaluators = agnostic and tuple(
+            runner.build_evaluator(copy.deepcopy(agnostic))
+            for _ in range(2))
+        for ev in self.agnostic_evaluators or ():
+            if hasattr(self.dataloader.dataset, 'metainfo'):
+                ev.dataset_meta = self.dataloader.dataset.metainfo
 
     @property
     def _distiller(self):
@@ -105,8 +145,14 @@ class SelfDistillValLoop(ValLoop):
         self.runner.model.eval()
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
-        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        size = len(self.dataloader.dataset)
+        metrics = self.evaluator.evaluate(size)
         metrics.update(self._teacher_metrics())
+        if self.agnostic_evaluators:
+            student, teacher = self.agnostic_evaluators
+            metrics.update(student.evaluate(size))
+            metrics.update({f'{self.teacher_prefix}/{k}': v
+                            for k, v in teacher.evaluate(size).items()})
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')
         return metrics
@@ -130,6 +176,10 @@ class SelfDistillValLoop(ValLoop):
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         self.teacher_evaluator.process(
             data_samples=teacher_outputs, data_batch=data_batch)
+        if self.agnostic_evaluators:
+            for ev, out in zip(self.agnostic_evaluators,
+                               (outputs, teacher_outputs)):
+                ev.process(data_samples=out, data_batch=data_batch)
         self.runner.call_hook(
             'after_val_iter', batch_idx=idx, data_batch=data_batch,
             outputs=outputs)

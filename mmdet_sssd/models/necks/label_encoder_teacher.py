@@ -511,9 +511,12 @@ class LabelEncoderTeacher(BaseModule):
         return self.label_proj(torch.cat([local, pooled[img_ids]], dim=1))
 
     def _relate(self, appearance: Tensor, labels: Tensor, img_ids: Tensor,
-                num_imgs: int) -> Tensor:
+                num_imgs: int,
+                need_weights: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
         """Attention from appearance (T, P, C) to the label embeddings (T, C)
-        of the same image; returns (T, P, C)."""
+        of the same image; returns (T, P, C) and, with ``need_weights``,
+        (T, P) the weight (averaged over heads) each object puts on its own
+        label at each level, else None."""
         num_objs, num_levels, channels = appearance.shape
         counts = torch.bincount(img_ids, minlength=num_imgs)
         max_objs = max(int(counts.max()), 1)
@@ -530,11 +533,15 @@ class LabelEncoderTeacher(BaseModule):
         pad_mask = torch.arange(max_objs, device=img_ids.device)[None] >= \
             counts[:, None]
         pad_mask[:, 0] = False  # an empty image must not give NaN rows
-        out, _ = self.relation(
+        out, weights = self.relation(
             query.flatten(1, 2), kv, kv, key_padding_mask=pad_mask,
-            need_weights=False)
-        return out.view(num_imgs, max_objs, num_levels, channels)[img_ids,
-                                                                    slot]
+            need_weights=need_weights)
+        related = out.view(num_imgs, max_objs, num_levels,
+                           channels)[img_ids, slot]
+        if need_weights:  # (N, objs * P, objs) -> each object's own key
+            weights = weights.view(num_imgs, max_objs, num_levels,
+                                   max_objs)[img_ids, slot, :, slot]
+        return related, weights
 
     def class_loss(self, maps: Sequence[Tensor],
                    batch_data_samples: SampleList) -> Tensor:
@@ -567,18 +574,25 @@ class LabelEncoderTeacher(BaseModule):
         return self.class_loss_weight * nn.functional.cross_entropy(
             logits, labels.repeat(len(maps)))
 
-    def forward(self, feats: Sequence[Tensor],
-                batch_data_samples: SampleList) -> Tuple[Tensor]:
-        """Build the teacher maps.
+    def relate(self, feats: Sequence[Tensor], batch_data_samples: SampleList,
+               need_weights: bool = False) -> dict:
+        """Steps 1-4 for each object of the batch: what :meth:`forward`
+        paints, and what ``tools/analysis_tools/probe_teacher.py`` probes.
 
         Args:
             feats (Sequence[Tensor]): P student maps (N, C, H_p, W_p).
-            batch_data_samples (list[:obj:`DetDataSample`]): With
-                ``gt_instances`` (``bboxes``, ``labels``) and the
-                ``batch_input_shape`` and ``img_shape`` metainfo.
+            batch_data_samples (list[:obj:`DetDataSample`]): As in
+                :meth:`forward`.
+            need_weights (bool): Also return ``own_weight``.
 
         Returns:
-            tuple[Tensor]: P teacher maps (N, C, H_p, W_p).
+            dict: T objects (context boxes, if on, last): ``boxes`` (T, 4),
+            ``descriptors`` (T, 4 + K), ``img_ids`` (T, ), ``is_context``
+            (T, ) bool, ``strides`` (P pairs), ``cells`` (P tensors (T, 4)),
+            ``label_embeddings`` (T, C), ``appearance`` (T, P, C) the
+            attention's query, ``related`` (T, P, C) its output (plus the
+            label embedding with ``relation_residual``), ``own_weight``
+            (T, P) or None.
         """
         if len(feats) != self.num_levels or any(
                 f.size(1) != self.in_channels for f in feats):
@@ -592,10 +606,8 @@ class LabelEncoderTeacher(BaseModule):
         boxes, descriptors, img_ids, is_context = self._objects(
             batch_data_samples, feats[0].device)
         descriptors = descriptors.to(feats[0].dtype)
-        onehot = (descriptors[:, 4:] > (0 if self.signed_descriptor else .5)
-                  ).to(descriptors.dtype)
-        labels = self._encode_labels(descriptors, img_ids, num_imgs)
-
+        label_embeddings = self._encode_labels(descriptors, img_ids,
+                                               num_imgs)
         cells: List[Tensor] = []
         appearance: List[Tensor] = []
         for feat, stride in zip(feats, strides):
@@ -608,9 +620,37 @@ class LabelEncoderTeacher(BaseModule):
         appearance = torch.stack(appearance, 1)  # (T, P, C')
         if self.appearance_fc is not None:
             appearance = self.appearance_fc(appearance)
-        related = self._relate(appearance, labels, img_ids, num_imgs)
+        related, own_weight = self._relate(appearance, label_embeddings,
+                                           img_ids, num_imgs, need_weights)
         if self.relation_residual:
-            related = related + labels.unsqueeze(1)
+            related = related + label_embeddings.unsqueeze(1)
+        return dict(boxes=boxes, descriptors=descriptors, img_ids=img_ids,
+                    is_context=is_context, strides=strides, cells=cells,
+                    label_embeddings=label_embeddings,
+                    appearance=appearance, related=related,
+                    own_weight=own_weight)
+
+    def forward(self, feats: Sequence[Tensor],
+                batch_data_samples: SampleList) -> Tuple[Tensor]:
+        """Build the teacher maps.
+
+        Args:
+            feats (Sequence[Tensor]): P student maps (N, C, H_p, W_p).
+            batch_data_samples (list[:obj:`DetDataSample`]): With
+                ``gt_instances`` (``bboxes``, ``labels``) and the
+                ``batch_input_shape`` and ``img_shape`` metainfo.
+
+        Returns:
+            tuple[Tensor]: P teacher maps (N, C, H_p, W_p).
+        """
+        state = self.relate(feats, batch_data_samples)
+        num_imgs = feats[0].size(0)
+        boxes, descriptors, img_ids, is_context, cells, strides = (
+            state[k] for k in ('boxes', 'descriptors', 'img_ids',
+                               'is_context', 'cells', 'strides'))
+        related = state['related']
+        onehot = (descriptors[:, 4:] > (0 if self.signed_descriptor else .5)
+                  ).to(descriptors.dtype)
         objs = ~is_context
         mapped = self.mapper_fc(related[objs])  # (T_obj, P, C')
         if self.use_context_box:

@@ -71,7 +71,9 @@ def test_scores_teacher_and_student(tmp_path, data_root):
     assert model.predict_with_teacher is False  # restored
     scalars = runner.message_hub.log_scalars
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'teacher/coco/bbox_mAP',
-                'teacher/coco/bbox_mAP_50', 'teacher/coco/bbox_mAP_s'):
+                'teacher/coco/bbox_mAP_50', 'teacher/coco/bbox_mAP_s',
+                # the class-agnostic AP of both (ClassAgnosticCocoMetric)
+                'coco_agnostic/bbox_mAP', 'teacher/coco_agnostic/bbox_mAP'):
         assert f'val/{key}' in scalars, sorted(scalars)
     with open(osp.join(runner.log_dir, 'vis_data', 'scalars.json')) as f:
         logged = [json.loads(line) for line in f]
@@ -81,11 +83,17 @@ def test_scores_teacher_and_student(tmp_path, data_root):
     # its own pass (the teacher and student predictions differ).
     metrics = runner.val_loop.run()
     student = {k: v for k, v in metrics.items()
-               if not k.startswith('teacher/')}
+               if k.startswith('coco/')}
     stock_cfg = toy_cfg(tmp_path / 'stock', data_root, val_loop=False)
     stock_cfg.load_from = osp.join(runner.work_dir, 'epoch_1.pth')
     stock = Runner.from_cfg(stock_cfg)
     assert stock.val() == student
+    # the student's class-agnostic AP is that metric on a stock ValLoop
+    agnostic_cfg = toy_cfg(tmp_path / 'agnostic', data_root, val_loop=False)
+    agnostic_cfg.load_from = stock_cfg.load_from
+    agnostic_cfg.val_evaluator.type = 'ClassAgnosticCocoMetric'
+    assert Runner.from_cfg(agnostic_cfg).val() == {
+        k: v for k, v in metrics.items() if k.startswith('coco_agnostic/')}
     outputs_s = model.val_step(next(iter(loop.dataloader)))
     model.predict_with_teacher = True
     outputs_t = model.val_step(next(iter(loop.dataloader)))

@@ -4,13 +4,16 @@
     python tools/eval_teacher.py CONFIG CHECKPOINT [--work-dir DIR]
                                  [--cfg-options ...]
 
-Runs the config's test loop and metric (mmdet's CocoMetric for COCO-style
-data) with ``model.predict_with_teacher=True``: each test image's teacher
-maps are built from its GT and the student's own maps, and the student's
-head(s) detect on them. LGD's premise is that this teacher is far ahead of
-the student; the gap between this AP and the student's (``tools/test.py``)
-says how much there is to distil. The test pipeline is reordered to load
-the GT before ``Resize`` (the teacher needs it in input coordinates).
+Runs the config's test set and metric (mmdet's CocoMetric for COCO-style
+data) through ``SelfDistillValLoop``: each test image's teacher maps are
+built from its GT and the student's own maps, and the student's head(s)
+detect on them and on the student's maps. It prints the AP of the label
+teacher and of the student, and with a CocoMetric also their
+class-agnostic AP (every class merged into one: are the boxes found,
+whatever their class?). LGD's premise is that this teacher is far ahead
+of the student; the gap says how much there is to distil. The test
+pipeline is reordered to load the GT before ``Resize`` (the teacher needs
+it in input coordinates).
 
 ``--class-probe N`` also fits a linear probe (scikit-learn's logistic
 regression) of each object's class from the maps at its box centre (all
@@ -112,18 +115,28 @@ def main():
         cfg = load_teacher_config(args.config, args.cfg_options)
     except ValueError as e:
         sys.exit(str(e))
-    cfg.model.predict_with_teacher = True
+    # the test set through the loop that scores the student and its teacher
+    cfg.val_cfg = dict(type='SelfDistillValLoop')
+    cfg.val_dataloader = cfg.test_dataloader
+    cfg.val_evaluator = cfg.test_evaluator
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', 'eval_teacher',
         osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = 'none'
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
-    scores = ' '.join(f'{k}={v:.4f}' for k, v in metrics.items()
-                      if isinstance(v, float))
-    # CocoMetric returns nothing when no box passed the score threshold
-    print('label teacher:', scores or 'no detections (empty metric)')
+    metrics = runner.val()
+    for name, prefix in (('label teacher', 'teacher/coco/'),
+                         ('label teacher, class-agnostic',
+                          'teacher/coco_agnostic/'),
+                         ('student', 'coco/'),
+                         ('student, class-agnostic', 'coco_agnostic/')):
+        strip = len('teacher/') if prefix.startswith('teacher/') else 0
+        scores = ' '.join(f'{k[strip:]}={v:.4f}'
+                          for k, v in metrics.items()
+                          if isinstance(v, float) and k.startswith(prefix))
+        # CocoMetric returns nothing when no box passed the score threshold
+        print(f'{name}:', scores or 'no detections (empty metric)')
     if args.class_probe:
         class_probe(runner, cfg, args.class_probe)
 

@@ -359,6 +359,9 @@ def read_scalars(work_dir):
     scores_teacher = any('SelfDistillValLoop' in open(p).read() for p in
                          glob.glob(osp.join(work_dir, '*.py')))
     prefixes = ['coco/'] + (['teacher/coco/'] if scores_teacher else [])
+    # the class-agnostic AP (SelfDistillValLoop with a CocoMetric)
+    prefixes += [p for p in ('coco_agnostic/', 'teacher/coco_agnostic/')
+                 if any(f'{p}bbox_mAP_50' in r for r in val)]
     for r in val:
         for prefix in prefixes:
             if f'{prefix}bbox_mAP' not in r:
@@ -377,7 +380,10 @@ def plot(runs, methods, out):
     for i, method in enumerate(methods):
         for key, style, name in (('val_ap', '-', method),
                                  ('teacher_val_ap', '--',
-                                  f'{method}: its label teacher')):
+                                  f'{method}: its label teacher'),
+                                 ('teacher_agnostic_val_ap', ':',
+                                  f'{method}: its label teacher, '
+                                  'class-agnostic')):
             curves = [r[key] for r in runs
                       if r['method'] == method and r.get(key)]
             if not curves:
@@ -720,10 +726,18 @@ def main():
             teacher_val_ap=[round(100 * v['teacher/coco/bbox_mAP'], 1)
                             for v in val if 'teacher/coco/bbox_mAP' in v]
             or None,
+            # the class-agnostic AP of the teacher and of its student
+            **{f'{name}_val_ap': [round(100 * v[f'{key}/bbox_mAP'], 1)
+                                  for v in val if f'{key}/bbox_mAP' in v]
+               or None
+               for name, key in (('teacher_agnostic',
+                                  'teacher/coco_agnostic'),
+                                 ('agnostic', 'coco_agnostic'))},
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train])
-        if run['teacher_val_ap']:
-            run['teacher_AP'] = run['teacher_val_ap'][-1]
+        for name in ('teacher', 'teacher_agnostic', 'agnostic'):
+            if run[f'{name}_val_ap']:
+                run[f'{name}_AP'] = run[f'{name}_val_ap'][-1]
         if method in SEMI:
             run['pseudo_labels'] = pseudo[seed][1]
         runs.append(run)
@@ -745,7 +759,7 @@ def main():
     order = {m: i for i, m in enumerate(args.methods)}
     runs.sort(key=lambda r: (order[r['method']], r['seed']))
     records = [{k: v for k, v in r.items()
-                if k not in ('val_ap', 'teacher_val_ap', 'schedule')}
+                if not k.endswith('val_ap') and k != 'schedule'}
                for r in runs]
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(records, f, indent=1)

@@ -185,6 +185,28 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
             'label teacher: no detections' in out)
     for maps in ('student', 'teacher'):
         assert f'class probe ({maps} maps at box centres' in out
+    # beside it, the class-agnostic AP, and the student's
+    for name in ('label teacher, class-agnostic', 'student',
+                 'student, class-agnostic'):
+        assert f'\n{name}: ' in out, out
+
+    # probe_teacher: where the class is kept or lost, on the trained model
+    # and, as the control, with one object per image
+    probe_options = [f'train_dataloader.dataset.data_root={root}',
+                     f'val_dataloader.dataset.data_root={root}', backbone]
+    for extra in ([], ['--single-object']):
+        out = run(['tools/probe_teacher.py',
+                   'configs/digits/sssd_retinanet_r18_fpn_digits.py',
+                   str(work_dir / 'sssd_seed100' / 'epoch_1.pth'),
+                   '--train-imgs', '8', '--test-imgs', '4',
+                   '--out', str(tmp_path / 'probe.json')] + extra +
+                  ['--cfg-options'] + probe_options)
+        report = json.loads((tmp_path / 'probe.json').read_text())
+        assert report['single_object'] == bool(extra)
+        assert 'attention: weight on its own label' in out
+        assert len(report['teacher_maps']) == 4  # the digits FPN's levels
+        if extra:
+            assert report['attention']['chance'] == pytest.approx(0.5)
 
     # distill_grad_scale: each loss's pull on the student's maps, and the
     # lambda at which it matches the first loss's

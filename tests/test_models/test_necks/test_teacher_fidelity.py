@@ -250,3 +250,38 @@ def test_spatial_transformer_is_per_object():
     for i in range(4):
         alone = stn(x[i:i + 1])
         assert torch.allclose(alone[0], out[i], atol=1e-6)
+
+
+@pytest.mark.parametrize('preset', ['lgd', 'lite'])
+def test_attention_as_the_reference_computes_it(preset):
+    """LGD's reference runs one attention per level over all T objects of
+    the batch (context boxes included) in one sequence, with a (T, T) mask
+    that hides other images' objects; the teacher pads each image's objects
+    into a row of its own. Both must give the same output and the same
+    weight of each object on its own label."""
+    torch.manual_seed(0)
+    teacher = LabelEncoderTeacher(in_channels=32, num_levels=3,
+                                  num_classes=4, preset=preset,
+                                  strides=(8, 16, 32)).eval()
+    samples = [
+        sample([[2., 3., 30., 40.], [20., 10., 60., 50.], [0., 0., 8., 8.]],
+               [0, 3, 1], (64, 60), (64, 64)),
+        sample([[5., 5., 50., 30.]], [2], (64, 64), (64, 64)),
+    ]
+    feats = [torch.randn(2, 32, 64 // s, 64 // s) for s in (8, 16, 32)]
+    with torch.no_grad():
+        state = teacher.relate(feats, samples, need_weights=True)
+        img_ids = state['img_ids']
+        mask = img_ids[:, None] != img_ids[None, :]
+        kv = teacher.kv_proj(state['label_embeddings'])[None]
+        for level in range(3):
+            out, weights = teacher.relation(
+                state['appearance'][None, :, level], kv, kv, attn_mask=mask)
+            if teacher.relation_residual:
+                out = out + state['label_embeddings'][None]
+            assert torch.allclose(out[0], state['related'][:, level],
+                                  atol=1e-5)
+            assert torch.allclose(weights[0].diagonal(),
+                                  state['own_weight'][:, level], atol=1e-6)
+            # nothing of the other image's objects
+            assert (weights[0][mask] == 0).all()

@@ -10,11 +10,11 @@ model = dict(
     _delete_=True,
     type='SSSDDistiller',
     detector=_base_.model,
-    distill_warmup=1,
+    distill_warmup=3,
     by_epoch=True,
     pretrained_teacher=dict(
         config='configs/digits/retinanet_r18_fpn_digits.py',
-        checkpoint='work_dirs/digits_benchmark/baseline_seed0/epoch_6.pth',
+        checkpoint='work_dirs/digits_benchmark/baseline_seed0/epoch_18.pth',
         feat_loss=dict(type='JSDistanceLoss'),
         logit_loss=dict(type='AdaptiveDistillLoss')))
 custom_hooks = [

@@ -1,11 +1,12 @@
-_base_ = './sssd_retinanet_r18_fpn_digits.py'
+_base_ = './sssd-published_retinanet_r18_fpn_digits.py'
 
-# LGD: squared error instead of the JS distance, constant lambda.
+# LGD as its reference trains it (configs/lgd/), scaled to the digits
+# student like sssd-published_*: the squared error of the instance-normed
+# maps as ONE mean over all levels' elements (level_weights='size'), and a
+# constant lambda.
 model = dict(
-    distill_loss=dict(type='MSELoss'),
-    # LGD's distillation warm-up (30k of 180k iterations: 1 of 6 epochs; the
-    # SSSD config has none)
-    distill_warmup=1)
+    distill_loss=dict(_delete_=True, type='MSELoss'),
+    level_weights='size')
 custom_hooks = [
     dict(type='AdaptiveDistillCoefHook', rule='constant'),
     dict(type='EpochSeedHook'),

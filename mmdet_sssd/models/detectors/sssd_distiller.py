@@ -1,6 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmdet.models.detectors import BaseDetector
@@ -79,8 +79,12 @@ class SSSDDistiller(BaseDetector):
             Defaults to 'uniform'.
         teacher_loss_weight (float): Weight w_t of the teacher's detection
             losses. 0 skips the teacher's head pass. Defaults to 1.0.
-        teacher_trains_head (bool): Whether the teacher's detection losses
-            also train the shared head(s), as in LGD. Defaults to True.
+        teacher_trains_head (bool | str): Whether the teacher's detection
+            losses also train the shared head(s), as in LGD; ``'warmup'``:
+            only during the distillation warm-up (the head learns to read
+            the teacher's maps, then only the student's; the digits
+            benchmark's measurement in docs/user_guides/teacher.md).
+            Defaults to True.
         distill_coef (float): Initial lambda; also the
             :class:`AdaptiveDistillCoefHook`'s ``base_coef`` unless the hook
             sets its own. Defaults to 1.0.
@@ -128,7 +132,7 @@ class SSSDDistiller(BaseDetector):
                  norm_feats: bool = True,
                  level_weights: str = 'uniform',
                  teacher_loss_weight: float = 1.0,
-                 teacher_trains_head: bool = True,
+                 teacher_trains_head: Union[bool, str] = True,
                  distill_coef: float = 1.0,
                  distill_warmup: int = 0,
                  distill_cooldown: int = 0,
@@ -143,6 +147,11 @@ class SSSDDistiller(BaseDetector):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
+        if teacher_trains_head not in (True, False, 'warmup') or (
+                teacher_trains_head == 'warmup' and not distill_warmup):
+            raise ValueError(f"SSSDDistiller: teacher_trains_head must be "
+                             f"True, False or 'warmup' (with a "
+                             f"distill_warmup), got {teacher_trains_head!r}")
         if level_weights not in ('uniform', 'size'):
             raise ValueError(f"SSSDDistiller: level_weights must be "
                              f"'uniform' or 'size', got {level_weights!r}")
@@ -266,7 +275,9 @@ class SSSDDistiller(BaseDetector):
                   and (self.teacher_loss_weight > 0 or t.logit_loss)]
         results = self.runner.run(
             [feats] + [outs[i][0] for i in passes], samples,
-            [True] + [self.teacher_trains_head] * len(passes), with_logits,
+            [True] + [phase.detach_student if self.teacher_trains_head ==
+                      'warmup' else self.teacher_trains_head] * len(passes),
+            with_logits,
             self.mask_ignored_anchors)
         losses, logits, mask = results[0]
         for i, (teacher_losses, teacher_logits, _) in zip(passes,

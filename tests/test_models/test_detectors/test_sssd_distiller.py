@@ -280,6 +280,27 @@ def test_teacher_trains_head_option(name):
         assert all(p.requires_grad for h in heads for p in h.parameters())
 
 
+@pytest.mark.parametrize('name', [DETECTORS[0], DETECTORS[-3]])
+def test_teacher_trains_head_during_the_warmup_only(name):
+    from mmdet_sssd.models.distill.phases import Phase
+    model = build(name, teacher_trains_head='warmup', distill_warmup=5)
+    for in_warmup in (True, False):
+        model.zero_grad()
+        model.phase = Phase(detach_student=in_warmup)
+        losses = model(**batch(model, name), mode='loss')
+        sum(total({k: v}) for k, v in losses.items()
+            if k.startswith('teacher.')).backward()
+        head_grads = [g for h in model.runner.heads for g in grads(h)]
+        assert any(g is not None and g.abs().sum() > 0
+                   for g in head_grads) == in_warmup
+        assert any(g is not None and g.abs().sum() > 0
+                   for g in grads(model.teacher))
+    for bad in (dict(teacher_trains_head='warmup'),
+                dict(teacher_trains_head='always', distill_warmup=5)):
+        with pytest.raises(ValueError, match='teacher_trains_head'):
+            build(name, **bad)
+
+
 def test_student_starts_from_the_plain_detectors_weights():
     # Same seed, same initial weights as the stock detector: the extra
     # modules are built without moving the global RNG.

@@ -13,7 +13,8 @@ from ..distill.checks import check_gt_present, check_losses, check_targets
 from ..distill.config import build_optional, typed
 from ..distill.feature_loss import build_adapter, feature_loss
 from ..distill.levels import neck_levels
-from ..distill.phases import DistillPhases, Phase
+from ..distill.phases import (DistillPhases, Phase, check_head_setting,
+                              teacher_trains_head)
 from ..distill.runners import build_runner
 from ..distill.teachers import (LabelTeacher, Term, build_label_teacher,
                                 build_pretrained, check_terms, flat, prefixed)
@@ -81,10 +82,8 @@ class SSSDDistiller(BaseDetector):
             losses. 0 skips the teacher's head pass. Defaults to 1.0.
         teacher_trains_head (bool | str): Whether the teacher's detection
             losses also train the shared head(s), as in LGD; ``'warmup'``:
-            only during the distillation warm-up (the head learns to read
-            the teacher's maps, then only the student's; the digits
-            benchmark's measurement in docs/user_guides/teacher.md).
-            Defaults to True.
+            only in the distillation warm-up (measured in
+            docs/user_guides/teacher.md). Defaults to True.
         distill_coef (float): Initial lambda; also the
             :class:`AdaptiveDistillCoefHook`'s ``base_coef`` unless the hook
             sets its own. Defaults to 1.0.
@@ -147,11 +146,7 @@ class SSSDDistiller(BaseDetector):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
-        if teacher_trains_head not in (True, False, 'warmup') or (
-                teacher_trains_head == 'warmup' and not distill_warmup):
-            raise ValueError(f"SSSDDistiller: teacher_trains_head must be "
-                             f"True, False or 'warmup' (with a "
-                             f"distill_warmup), got {teacher_trains_head!r}")
+        check_head_setting(teacher_trains_head, distill_warmup)
         if level_weights not in ('uniform', 'size'):
             raise ValueError(f"SSSDDistiller: level_weights must be "
                              f"'uniform' or 'size', got {level_weights!r}")
@@ -275,10 +270,8 @@ class SSSDDistiller(BaseDetector):
                   and (self.teacher_loss_weight > 0 or t.logit_loss)]
         results = self.runner.run(
             [feats] + [outs[i][0] for i in passes], samples,
-            [True] + [phase.detach_student if self.teacher_trains_head ==
-                      'warmup' else self.teacher_trains_head] * len(passes),
-            with_logits,
-            self.mask_ignored_anchors)
+            [True] + [teacher_trains_head(self.teacher_trains_head, phase)
+                      ] * len(passes), with_logits, self.mask_ignored_anchors)
         losses, logits, mask = results[0]
         for i, (teacher_losses, teacher_logits, _) in zip(passes,
                                                           results[1:]):

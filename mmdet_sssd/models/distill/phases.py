@@ -5,7 +5,7 @@ the phase lengths (:class:`DistillPhases`, from its config);
 :class:`AdaptiveDistillCoefHook` sets lambda and the :class:`Phase` of every
 iteration from the runner's iteration, epoch and LR, so a resumed run enters
 them exactly as an uninterrupted one."""
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Union
 
 
 class Phase(NamedTuple):
@@ -48,3 +48,20 @@ class DistillPhases(NamedTuple):
                 f"custom_hooks=[dict(type='AdaptiveDistillCoefHook')] (or "
                 f"inherit configs/_base_/sssd_runtime.py)")
         return phase or Phase()
+
+
+def teacher_trains_head(setting: Union[bool, str], phase: Phase) -> bool:
+    """Whether the teacher's detection losses train the shared head(s) in
+    this iteration: ``setting`` (``SSSDDistiller(teacher_trains_head=)``)
+    True or False, or ``'warmup'``: while the student side is detached (the
+    distillation warm-up and cool-down)."""
+    return phase.detach_student if setting == 'warmup' else setting
+
+
+def check_head_setting(setting: Union[bool, str], warmup: int) -> None:
+    """Build-time check of ``teacher_trains_head``."""
+    if setting not in (True, False, 'warmup') or (setting == 'warmup'
+                                                  and not warmup):
+        raise ValueError(f"SSSDDistiller: teacher_trains_head must be True, "
+                         f"False or 'warmup' (with a distill_warmup), got "
+                         f"{setting!r}")

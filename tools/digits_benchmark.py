@@ -13,8 +13,11 @@ pretrains the backbone on the train split's digits if missing
 trains each method of configs/digits/ on each seed, with the same initial
 student (the pretrained backbone, and neck and head drawn from the seed) and
 the same data order for every method of a seed (one process per run,
-mmengine's log with ETA streamed), evaluates each epoch on val with mmdet's
-CocoMetric, and prints two tables: mean +- std over seeds per method, and
+mmengine's log with ETA streamed), evaluates each epoch on val (200 images:
+the curves) with mmdet's CocoMetric, scores each run's last checkpoint on
+the held-out test split (2000 images of val's source digits, with its label
+teacher where it has one), and prints two tables of the test AP: mean +- std
+over seeds per method, and
 for each distilled method its paired difference to the baseline (per seed,
 mean, 95% Student-t interval, whether the interval excludes 0).
 
@@ -72,6 +75,10 @@ METRICS = [('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'),
 # (train images, val images, epochs); the default's schedule is the
 # configs' own
 SIZES = dict(default=(1000, 200, 18), full=(4000, 500, 12), smoke=(8, 4, 1))
+# held-out test images on which the final checkpoints are scored: val (200)
+# draws each epoch's curve; its sampling noise, several AP between two
+# models of equal test AP, decided the tuning (docs/benchmarks/digits)
+TEST_IMAGES = dict(default=2000, full=2000, smoke=4)
 # iterations of the iteration-based configs: as many as the epoch-based
 # runs at batch 8 (the default's are the configs' own)
 ITERS = dict(default=750, full=6000, smoke=4)
@@ -352,6 +359,64 @@ def run_all(tasks, jobs, threads):
                usage.ru_utime + usage.ru_stime)
 
 
+def scores_teacher(run_dir):
+    """Whether the run's config (dumped by the runner) validates with
+    SelfDistillValLoop, i.e. has a label teacher to score."""
+    return any('SelfDistillValLoop' in open(p).read()
+               for p in glob.glob(osp.join(run_dir, '*.py')))
+
+
+def evaluate_test(run_dir, options, threads):
+    """Scores the run's last checkpoint on the test split (``options``
+    point the test dataloader and metric at it): tools/test.py, or for a
+    label teacher tools/eval_teacher.py (the student and its teacher).
+    Returns the metric dict, as logged, with 0 for an empty metric."""
+    with open(osp.join(run_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    config = glob.glob(osp.join(run_dir, '*.py'))[0]
+    teacher = scores_teacher(run_dir)
+    tool = 'eval_teacher.py' if teacher else 'test.py'
+    out = osp.join(run_dir, 'test')
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    subprocess.run([sys.executable, osp.join(ROOT, 'tools', tool), config,
+                    checkpoint, '--work-dir', out, '--cfg-options'] +
+                   options, cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # test.py logs to <ts>/<ts>.json, eval_teacher.py (a val loop) to
+    # <ts>/vis_data/scalars.json: the newest run's metrics
+    newest = sorted(d for d in os.listdir(out)
+                    if osp.isdir(osp.join(out, d)))[-1]
+    metrics = {}
+    for path in glob.glob(osp.join(out, newest, '**', '*.json'),
+                          recursive=True):
+        with open(path) as f:
+            for line in f:
+                metrics.update(json.loads(line))
+    prefixes = ['coco/'] + (['teacher/coco/'] if teacher else [])
+    for prefix in prefixes:
+        if f'{prefix}bbox_mAP' not in metrics:
+            print(f'[digits-benchmark] {run_dir}: no detections of '
+                  f'{prefix[:-1]} on the test split: AP counted as 0',
+                  flush=True)
+            metrics.update({f'{prefix}{key}': 0.0 for _, key in METRICS})
+    return metrics
+
+
+def test_record(metrics):
+    """The test split's AP (percent) of the student, and of the label
+    teacher and both class-agnostic where logged."""
+    record = {name: None if metrics[f'coco/{key}'] == -1 else
+              round(100 * max(metrics[f'coco/{key}'], 0.0), 1)
+              for name, key in METRICS}
+    for name, prefix in (('teacher_AP', 'teacher/coco/'),
+                         ('teacher_agnostic_AP', 'teacher/coco_agnostic/'),
+                         ('agnostic_AP', 'coco_agnostic/')):
+        if f'{prefix}bbox_mAP' in metrics:
+            record[name] = round(100 * metrics[f'{prefix}bbox_mAP'], 1)
+    return record
+
+
 def read_scalars(work_dir):
     """Train and val records of the newest run in ``work_dir``."""
     runs = sorted(d for d in os.listdir(work_dir)
@@ -363,10 +428,8 @@ def read_scalars(work_dir):
     # One record per validation; CocoMetric logs no metrics when no box
     # passed the score threshold: that is an AP of 0.
     val = [r for r in records if 'lr' not in r and 'step' in r]
-    # the config dumped by the runner says whether the teacher was scored
-    scores_teacher = any('SelfDistillValLoop' in open(p).read() for p in
-                         glob.glob(osp.join(work_dir, '*.py')))
-    prefixes = ['coco/'] + (['teacher/coco/'] if scores_teacher else [])
+    prefixes = ['coco/'] + (['teacher/coco/']
+                            if scores_teacher(work_dir) else [])
     # the class-agnostic AP (SelfDistillValLoop with a CocoMetric)
     prefixes += [p for p in ('coco_agnostic/', 'teacher/coco_agnostic/')
                  if any(f'{p}bbox_mAP_50' in r for r in val)]
@@ -561,9 +624,10 @@ def pseudo_quality(pseudo_file, data_root, score_thr):
                 recall=round(hits / max(num_true, 1), 3))
 
 
-def prepare_data(data_root, size, num_train, num_val):
+def prepare_data(data_root, size, num_train, num_val, num_test):
     """Generates the dataset and pretrains the backbone, each only if
-    missing or made by another generator version / size."""
+    missing or made by another generator version / size; a missing test
+    split is added alone (train, val and the backbone stay as they are)."""
     from mmdet_sssd.datasets import GENERATOR_VERSION, generate_digits_coco
     meta = dict(generator=GENERATOR_VERSION, num_train=num_train,
                 num_val=num_val, seed=0)
@@ -573,7 +637,9 @@ def prepare_data(data_root, size, num_train, num_val):
     if osp.isfile(meta_file):
         with open(meta_file) as f:
             current = json.load(f)
+    num_test_there = (current or {}).pop('num_test', 0)
     if current != meta:
+        num_test_there = 0
         phase(f'generating the digits dataset in {data_root}')
         start = time.time()
         generate_digits_coco(data_root, num_train, num_val)
@@ -584,6 +650,13 @@ def prepare_data(data_root, size, num_train, num_val):
         phase(f'generated in {time.time() - start:.0f} s')
     else:
         phase(f'using the digits dataset in {data_root}')
+    if num_test_there != num_test or not osp.isfile(
+            osp.join(data_root, 'test.json')):
+        phase(f'generating the {num_test} test images in {data_root}')
+        generate_digits_coco(data_root, num_train, num_val,
+                             num_test=num_test, splits=('test', ))
+        with open(meta_file, 'w') as f:
+            json.dump(dict(meta, num_test=num_test), f)
     split = [osp.join(data_root, f'train_{kind}.json')
              for kind in ('labeled', 'unlabeled')]
     if not all(map(osp.isfile, split)) or current != meta:
@@ -622,7 +695,8 @@ def main():
     os.makedirs(work_dir, exist_ok=True)
     threads = args.threads or max(1, CORES // args.jobs)
     job_start = time.time()
-    backbone = prepare_data(data_root, size, num_train, num_val)
+    num_test = TEST_IMAGES[size]
+    backbone = prepare_data(data_root, size, num_train, num_val, num_test)
     if args.step_cost:
         configs = [(m, CONFIGS[m]) for m in args.methods] + [
             (p, p) for p in args.step_cost_configs]
@@ -672,6 +746,26 @@ def main():
         return train + evaluation + schedule_options(method) + [
             f'{prefix}backbone.init_cfg.checkpoint={backbone}']
 
+    # the final checkpoints are scored on the test split
+    test_options = [f'test_dataloader.dataset.data_root={root}',
+                    'test_dataloader.dataset.ann_file=test.json',
+                    f'test_evaluator.ann_file={root}test.json']
+
+    def add_test(run, run_dir):
+        """The run's AP (and its teacher's) on the test split; the
+        validation's last values as ``val_*``."""
+        for name in ['AP', 'teacher_AP', 'teacher_agnostic_AP',
+                     'agnostic_AP']:
+            curve = run.get(f'{name[:-3]}_val_ap' if name != 'AP' else
+                            'val_ap')
+            if curve:
+                run[f'val_{name}'] = curve[-1]
+        run.update(test_record(evaluate_test(run_dir, test_options,
+                                             threads)),
+                   split='test', num_test=num_test)
+        with open(osp.join(run_dir, 'run.json'), 'w') as f:
+            json.dump(run, f)
+
     runs, done = [], set()
     for method in args.methods:
         for seed in args.seed_list:
@@ -680,6 +774,10 @@ def main():
                 with open(record) as f:
                     run = json.load(f)
                 run['experiment'] = experiment
+                if run.get('split') != 'test':  # a record of val only
+                    phase(f'{method}, seed {seed}: scoring the finished '
+                          f'run on the test split')
+                    add_test(run, osp.dirname(record))
                 runs.append(run)
                 done.add((method, seed))
                 phase(f'{method}, seed {seed}: reusing the finished run')
@@ -713,11 +811,7 @@ def main():
     def finish(method, seed, seconds, peak_mb, cpu_s):
         run_dir = osp.join(work_dir, f'{method}_seed{seed}')
         train, val = read_scalars(run_dir)
-        final = {name: val[-1][f'coco/{key}'] for name, key in METRICS}
         run = dict(experiment=experiment, method=method, seed=seed)
-        # percent; COCO gives -1 where a size has no objects: null
-        run.update({k: None if v == -1 else round(100 * max(v, 0.0), 1)
-                    for k, v in final.items()})
         run.update(
             train_s=round(seconds, 1), cpu_s=round(cpu_s, 1),
             peak_mb=round(peak_mb),
@@ -743,9 +837,7 @@ def main():
                                  ('agnostic', 'coco_agnostic'))},
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train])
-        for name in ('teacher', 'teacher_agnostic', 'agnostic'):
-            if run[f'{name}_val_ap']:
-                run[f'{name}_AP'] = run[f'{name}_val_ap'][-1]
+        add_test(run, run_dir)
         if method in SEMI:
             run['pseudo_labels'] = pseudo[seed][1]
         runs.append(run)
@@ -775,7 +867,8 @@ def main():
     table = tables(records)
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(f'Digits benchmark ({size}: {num_train} train / {num_val} '
-                f'val images, {epochs} epochs, seeds {args.seed_list}; '
+                f'val / {num_test} test images, scored on test, {epochs} '
+                f'epochs, seeds {args.seed_list}; '
                 f'{machine()})\n\n{table}\n')
     if not args.no_figures and runs:
         plot(runs, args.methods, osp.join(work_dir, 'curves.png'))

@@ -11,7 +11,7 @@ digits. A fixed seed gives byte-identical files.
 import json
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np
@@ -148,8 +148,12 @@ def generate_digits_coco(out_dir: str,
                          min_scale: int = 10,
                          max_scale: int = 48,
                          max_iou: float = 0.15,
-                         seed: int = 0) -> Dict[str, str]:
-    """Write ``images/`` and ``train.json``/``val.json`` to ``out_dir``.
+                         seed: int = 0,
+                         num_test: int = 0,
+                         splits: Tuple[str, ...] = ('train', 'val', 'test')
+                         ) -> Dict[str, str]:
+    """Write ``images/`` and ``train.json``/``val.json`` (and
+    ``test.json`` if ``num_test``) to ``out_dir``.
 
     Args:
         out_dir (str): Output folder.
@@ -163,6 +167,13 @@ def generate_digits_coco(out_dir: str,
         max_iou (float): Most overlap (IoU) of a digit's box with the
             boxes placed before it. Defaults to 0.15.
         seed (int): Seed; the same seed writes the same bytes.
+        num_test (int): Test images, drawn like val's from val's source
+            digits with a random stream of their own: a larger held-out
+            split on which the benchmark reports, its val split staying
+            the per-epoch curve. Defaults to 0 (no test split).
+        splits (tuple[str]): The splits to write (each split's images do
+            not depend on the others', so a test split can be added to an
+            existing folder). Defaults to all three.
 
     Returns:
         dict: Paths of the ``train`` and ``val`` annotation files.
@@ -170,17 +181,21 @@ def generate_digits_coco(out_dir: str,
     if not 0 < min_scale <= max_scale <= image_size:
         raise ValueError(f'need 0 < min_scale <= max_scale <= image_size, '
                          f'got {min_scale}, {max_scale}, {image_size}')
-    # Disjoint source digits: val digits are never seen in training.
-    splits = split_sources(seed)
+    # Disjoint source digits: val and test digits are never seen in training.
+    sources = split_sources(seed)
+    sources['test'] = sources['val']
     img_dir = osp.join(out_dir, 'images')
     os.makedirs(img_dir, exist_ok=True)
     categories = [dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)]
     paths = {}
     for offset, (name, num) in enumerate([('train', num_train),
-                                          ('val', num_val)]):
+                                          ('val', num_val),
+                                          ('test', num_test)]):
+        if name not in splits or (name == 'test' and not num):
+            continue
         rng = np.random.RandomState(seed * 1000 + offset + 1)
         images, annotations = _make_split(
-            rng, *splits[name], num, image_size, min_digits,
+            rng, *sources[name], num, image_size, min_digits,
             max_digits, min_scale, max_scale, max_iou, img_dir, name)
         paths[name] = osp.join(out_dir, f'{name}.json')
         with open(paths[name], 'w') as f:

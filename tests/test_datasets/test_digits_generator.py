@@ -80,3 +80,23 @@ def test_bad_scales_are_rejected(tmp_path):
     with pytest.raises(ValueError, match='max_scale'):
         generate_digits_coco(str(tmp_path), 1, 1, image_size=32,
                              max_scale=64)
+
+
+def test_test_split_adds_held_out_images_and_changes_nothing_else(tmp_path):
+    generate(tmp_path / 'a')
+    generate_digits_coco(str(tmp_path / 'b'), num_train=12, num_val=6,
+                         num_test=5)
+    # train and val: the same bytes with or without a test split
+    for name in ('train.json', 'val.json'):
+        assert filecmp.cmp(tmp_path / 'a' / name, tmp_path / 'b' / name,
+                           shallow=False)
+    test = COCO(str(tmp_path / 'b' / 'test.json'))
+    val = COCO(str(tmp_path / 'b' / 'val.json'))
+    assert len(test.getImgIds()) == 5
+    assert {i['file_name'] for i in test.imgs.values()}.isdisjoint(
+        i['file_name'] for i in val.imgs.values())
+    # a test split written alone into an existing folder: the same files
+    paths = generate_digits_coco(str(tmp_path / 'a'), num_train=12,
+                                 num_val=6, num_test=5, splits=('test', ))
+    assert list(paths) == ['test']
+    assert same_tree(tmp_path / 'a', tmp_path / 'b')

@@ -126,21 +126,39 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     # SelfDistillValLoop scored the label teacher at each validation
     assert len(run_record['teacher_val_ap']) == len(run_record['val_ap'])
     assert 0 <= run_record['teacher_AP'] <= 100
+    # the reported AP is the held-out test split's (the teacher's too);
+    # the val curve's last value is kept beside it
+    assert run_record['split'] == 'test' and run_record['num_test'] == 4
+    assert run_record['val_AP'] == run_record['val_ap'][-1]
+    assert run_record['val_teacher_AP'] == run_record['teacher_val_ap'][-1]
+    assert len(json.loads((data / 'test.json').read_text())['images']) == 4
     baseline = json.loads(
         (work_dir / 'baseline_seed100' / 'run.json').read_text())
     assert all(coef is None for _, coef, _ in baseline['schedule'])
+    assert baseline['split'] == 'test' and 'teacher_AP' not in baseline
 
     # the tables again, from the records alone
     tables = run(['tools/digits_benchmark.py', '--table',
                   str(work_dir / 'results.json')])
     assert out.split('| method |')[1].split('\n\n')[0] in tables
 
-    # an interrupted job goes on: finished runs are reused, not retrained
+    # an interrupted job goes on: finished runs are reused, not retrained;
+    # a record made before the test split (val only) is scored on it
+    old = dict(baseline)
+    for key in ('split', 'num_test', 'val_AP'):
+        old.pop(key)
+    old['AP'] = old['val_ap'][-1]
+    record = work_dir / 'baseline_seed100' / 'run.json'
+    record.write_text(json.dumps(old))
     again = run(['tools/digits_benchmark.py', '--smoke', '--methods',
                  'baseline,sssd', '--seed-list', '100', '--skip-existing',
                  '--no-figures', '--work-dir', str(work_dir),
                  '--data-root', str(data)])
     assert 'training ' not in again and 'reusing the finished run' in again
+    assert 'baseline, seed 100: scoring the finished run' in again
+    assert 'sssd, seed 100: scoring' not in again
+    rescored = json.loads(record.read_text())
+    assert rescored['split'] == 'test' and rescored['AP'] == baseline['AP']
     assert 'pretraining' not in again  # the backbone is reused too
     assert again.split('| baseline | 1 |')[1].split('|')[1].strip() == \
         str(next(r['AP'] for r in records

@@ -120,6 +120,11 @@ def parse_args(argv=None):
                         help='torch threads per training (default: '
                         'cores / jobs; results differ slightly between '
                         'thread counts, the docs\' tables used 1)')
+    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'],
+                        default='auto',
+                        help='where the trainings and evaluations run '
+                        '(default: cuda if torch sees a GPU, else cpu); '
+                        'pair only runs of one device and machine')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
     parser.add_argument('--experiment', default=None,
                         help='label stored in each record (default: the '
@@ -189,8 +194,9 @@ def code_version():
         return None
 
 
-def machine():
-    """The machine in words: CPU model, cores, GPU none (runs are CPU)."""
+def machine(device='cpu'):
+    """The machine in words: CPU model, cores, and the GPU the runs used
+    (``device='cuda'``) or 'CPU only'."""
     model = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
@@ -200,6 +206,10 @@ def machine():
                     break
     except OSError:
         pass
+    if device == 'cuda':
+        import torch
+        return (f'{model}, {os.cpu_count()} cores, '
+                f'{torch.cuda.get_device_name(0)}')
     return f'{model}, {os.cpu_count()} cores, CPU only'
 
 
@@ -694,6 +704,16 @@ def main():
     experiment = args.experiment or osp.basename(work_dir.rstrip('/'))
     os.makedirs(work_dir, exist_ok=True)
     threads = args.threads or max(1, CORES // args.jobs)
+    import torch
+    if args.device == 'auto':
+        args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        sys.exit('--device cuda: torch sees no CUDA device (a CPU-only '
+                 'torch build, or CUDA_VISIBLE_DEVICES); use --device cpu')
+    if args.device == 'cpu':
+        # the job's trainings and evaluations inherit it: mmengine's
+        # runner then keeps to the CPU on a machine with a GPU too
+        os.environ['CUDA_VISIBLE_DEVICES'] = ''
     job_start = time.time()
     num_test = TEST_IMAGES[size]
     backbone = prepare_data(data_root, size, num_train, num_val, num_test)
@@ -820,7 +840,8 @@ def main():
             num_train=num_train, num_val=num_val,
             config=CONFIGS[method], cfg_options=args.cfg_options,
             threads=threads, jobs=args.jobs, command=command,
-            machine=machine(), date=time.strftime('%Y-%m-%d'),
+            device=args.device, machine=machine(args.device),
+            date=time.strftime('%Y-%m-%d'),
             # the machine's load when the run ended: others' work slows it
             load_1min=round(os.getloadavg()[0], 1), code=code,
             val_ap=[round(100 * v['coco/bbox_mAP'], 1) for v in val],
@@ -869,7 +890,7 @@ def main():
         f.write(f'Digits benchmark ({size}: {num_train} train / {num_val} '
                 f'val / {num_test} test images, scored on test, {epochs} '
                 f'epochs, seeds {args.seed_list}; '
-                f'{machine()})\n\n{table}\n')
+                f'{machine(args.device)})\n\n{table}\n')
     if not args.no_figures and runs:
         plot(runs, args.methods, osp.join(work_dir, 'curves.png'))
         # the label teacher's maps: epoch-based methods with one

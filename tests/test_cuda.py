@@ -1,0 +1,103 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""On a GPU: one mixed-precision (AMP) training step of each COCO config
+family, and the distiller's forward on CUDA matching its CPU forward.
+
+Skipped where ``torch.cuda.is_available()`` is false (CI has no GPU); run
+``python -m pytest tests/test_cuda.py`` on a machine with one.
+"""
+import glob
+import os.path as osp
+import re
+
+import pytest
+import torch
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+import mmdet_sssd  # noqa: F401
+from mmdet_sssd.testing.smoke_config import cpu_smoke_config
+
+register_all_modules()
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason='needs a CUDA device')
+
+
+def config_families():
+    """The first COCO config of each (method folder, detector): e.g.
+    ``sssd`` x ``retinanet``, ``lgd`` x ``fcos``."""
+    first = {}
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))):
+        folder = osp.basename(osp.dirname(path))
+        if folder in ('_base_', 'digits'):
+            continue
+        detector = osp.basename(path).split('_')[1]
+        first.setdefault((folder, detector), osp.relpath(path, ROOT))
+    return sorted(first.values())
+
+
+@pytest.mark.parametrize('path', config_families())
+def test_amp_training_step_on_cuda(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cfg = Config.fromfile(path)
+    smoke = cpu_smoke_config(
+        cfg, str(tmp_path / 'data'), str(tmp_path / 'work'),
+        experiment_name=f'cuda_{re.sub(r"[^0-9A-Za-z]", "_", path)}')
+    # mixed precision, the config's clipping and lr multipliers kept
+    smoke.optim_wrapper.type = 'AmpOptimWrapper'
+    smoke.optim_wrapper.loss_scale = 'dynamic'
+    runner = Runner.from_cfg(smoke)
+    losses = []
+    runner.register_hook(LossProbe(losses))
+    runner.train()
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    assert all(p.is_cuda for p in model.parameters())
+    assert len(losses) == 2
+    for step in losses:
+        assert all(torch.isfinite(torch.tensor(v)) for v in step.values())
+
+
+class LossProbe(Hook):
+    """Records each iteration's losses."""
+    priority = 'LOWEST'
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.losses.append({k: float(v.detach()) for k, v in outputs.items()})
+
+
+def test_distiller_forward_on_cuda_matches_cpu(tmp_path, monkeypatch):
+    """The digits SSSD distiller's losses on one batch, CPU vs CUDA (the
+    teacher's box grids and the JS distance on the device)."""
+    monkeypatch.chdir(ROOT)
+    cfg = Config.fromfile('configs/digits/sssd_retinanet_r18_fpn_digits.py')
+    smoke = cpu_smoke_config(cfg, str(tmp_path / 'data'),
+                             str(tmp_path / 'work'),
+                             experiment_name='cuda_vs_cpu')
+    # no warm-up: outside a runner no hook sets the phases
+    smoke.model.update(distill_warmup=0, teacher_trains_head=True)
+    from mmdet.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(smoke.model)
+    model.init_weights()
+    runner = Runner.from_cfg(smoke)
+    batch = next(iter(runner.train_dataloader))
+    results = {}
+    for device in ('cpu', 'cuda'):
+        model.to(device).train()
+        data = model.data_preprocessor(batch, True)
+        torch.manual_seed(0)
+        losses = model(**data, mode='loss')
+        results[device] = {k: float(v if torch.is_tensor(v) else sum(v))
+                           for k, v in losses.items()}
+    assert results['cpu'].keys() == results['cuda'].keys()
+    for key, value in results['cpu'].items():
+        assert results['cuda'][key] == pytest.approx(value, rel=1e-3,
+                                                     abs=1e-4), key

@@ -271,6 +271,8 @@ def comparisons(methods):
     if 'sssd' in methods:
         pairs += [('sssd', m) for m in methods if m not in
                   ('sssd', 'baseline', 'semi-baseline') + SEMI]
+    if 'sssd-published' in methods and 'lgd' in methods:
+        pairs.append(('sssd-published', 'lgd'))  # the two as published
     if 'sad' in methods and 'sad-sssd' in methods:
         pairs.append(('sad-sssd', 'sad'))
     return pairs
@@ -285,7 +287,7 @@ def tables(records):
     methods = list(dict.fromkeys(r['method'] for r in records))
     seeds = sorted({r['seed'] for r in records})
     lines = ['| method | seeds | AP | AP50 | AP75 | APs | APm | '
-             'train time (s) |', '|' + '---|' * 8]
+             'teacher AP | train time (s) |', '|' + '---|' * 9]
     for method in methods:
         runs = [r for r in records if r['method'] == method]
         cells = []
@@ -295,14 +297,27 @@ def tables(records):
             s = statistics.stdev(values) if len(values) > 1 else 0.0
             cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
                          f'{m:.1f}')
+        # the label teacher's AP, where the method has one
+        teacher = [r['teacher_AP'] for r in runs
+                   if r.get('teacher_AP') is not None]
+        cells.append(f'{statistics.mean(teacher):.1f}' if teacher
+                     else '')
         times = [r['train_s'] for r in runs if r.get('train_s')]
         t = f'{statistics.mean(times):.0f}' if times else 'n/a'
         lines.append(f'| {method} | {len(runs)} | ' + ' | '.join(cells) +
                      f' | {t} |')
-    pairs = [paired(records, m, ref) for m, ref in comparisons(methods)]
-    pairs = [p for p in pairs if p]
-    if pairs:
-        lines += ['', '| AP difference, paired by seed | ' +
+    metrics = [('AP', 'AP difference, paired by seed')]
+    if all('val_AP' in r for r in records):
+        # the same runs judged on the val split: what its noise would say
+        metrics.append(('val_AP', 'val AP difference (val split)'))
+    verdicts = []
+    for metric, title in metrics:
+        pairs = [paired(records, m, ref, metric)
+                 for m, ref in comparisons(methods)]
+        pairs = [p for p in pairs if p]
+        if not pairs:
+            continue
+        lines += ['', f'| {title} | ' +
                   ' | '.join(f'seed {s}' for s in seeds) +
                   ' | mean | 95% interval |',
                   '|' + '---|' * (len(seeds) + 3)]
@@ -313,7 +328,10 @@ def tables(records):
                   f"[{p['low']:+.2f}, {p['high']:+.2f}]")
             lines.append(f"| {p['method']} - {p['reference']} | " +
                          ' | '.join(cells) + f" | {p['mean']:+.2f} | {ci} |")
-        lines += [''] + [verdict(p) for p in pairs]
+        if metric == 'AP':
+            verdicts = [verdict(p) for p in pairs]
+    if verdicts:
+        lines += [''] + verdicts
     return '\n'.join(lines)
 
 

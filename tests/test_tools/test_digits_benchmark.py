@@ -51,6 +51,22 @@ def test_paired_interval_hand_computed():
                     'sssd', 'baseline')  # 2, 2, 2: sd 0
     assert (p['low'], p['high']) == (2.0, 2.0)
     assert 'excludes 0: sssd is better' in tool.verdict(p)
+    # the tables: the teacher's AP beside its student's, the test split's
+    # pairs, then the same runs' pairs on the val split
+    runs = [dict(method=m, seed=s, AP=ap, val_AP=val, teacher_AP=t,
+                 AP50=0, AP75=0, APs=0, APm=0, train_s=1)
+            for m, s, ap, val, t in [
+                ('baseline', 0, 30.0, 33.0, None),
+                ('baseline', 1, 31.0, 33.0, None),
+                ('sssd-published', 0, 29.0, 33.5, 7.0),
+                ('sssd-published', 1, 30.0, 34.5, 9.0),
+                ('lgd', 0, 30.0, 33.0, 8.0), ('lgd', 1, 30.0, 33.0, 8.0)]]
+    table = tool.tables(runs)
+    assert '| sssd-published | 2 | 29.5 +- 0.7 |' in table
+    assert '| 8.0 | 1 |' in table  # the teacher's mean AP, the time
+    assert '| sssd-published - lgd | -1.0 | +0.0 | -0.50 |' in table
+    val = table.split('| val AP difference (val split) |')[1]
+    assert '| sssd-published - baseline | +0.5 | +1.5 | +1.00 |' in val
     args = tool.parse_args(['--seeds', '5', '--seed-offset', '100'])
     assert args.seed_list == [100, 101, 102, 103, 104]
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]

@@ -11,10 +11,14 @@ digits. A fixed seed gives byte-identical files.
 import json
 import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
+
+from .coco_layout import IMAGE_SIZE as COCO_IMAGE_SIZE
+from .coco_layout import MAX_IOU as COCO_MAX_IOU
+from .coco_layout import SIDE_RANGES, coco_layout
 
 CLASSES = tuple(str(i) for i in range(10))
 # Bumped whenever the same arguments would write other images, so that the
@@ -98,17 +102,32 @@ def _iou(box, boxes):
     return inter / (area(box) + area(boxes) - inter)
 
 
+def _objects(rng, labels, layout, min_digits, max_digits, min_scale,
+             max_scale):
+    """Yields (source index, glyph side) of one image's digits, drawn as
+    they are placed (the default layout's random stream is the one of
+    generator 2)."""
+    if layout == 'coco':
+        for label, side in coco_layout(rng, len(CLASSES)):
+            of_class = np.flatnonzero(labels == label)
+            yield of_class[rng.randint(len(of_class))], side
+        return
+    for _ in range(rng.randint(min_digits, max_digits + 1)):
+        # log-uniform scale: as many small as large digits
+        s = int(round(np.exp(rng.uniform(np.log(min_scale),
+                                          np.log(max_scale)))))
+        yield rng.randint(len(labels)), s
+
+
 def _make_split(rng, sources, labels, num_images, size, min_digits,
-                max_digits, min_scale, max_scale, max_iou, img_dir, prefix):
+                max_digits, min_scale, max_scale, max_iou, img_dir, prefix,
+                layout='digits'):
     images, annotations = [], []
     for img_id in range(1, num_images + 1):
         img = _background(rng, size, sources)
         boxes = []
-        for _ in range(rng.randint(min_digits, max_digits + 1)):
-            # log-uniform scale: as many small as large digits
-            s = int(round(np.exp(rng.uniform(np.log(min_scale),
-                                              np.log(max_scale)))))
-            idx = rng.randint(len(sources))
+        for idx, s in _objects(rng, labels, layout, min_digits, max_digits,
+                               min_scale, max_scale):
             glyph = cv2.resize(sources[idx], (s, s),
                                interpolation=cv2.INTER_LINEAR)
             ys, xs = np.nonzero(glyph > 0.2)
@@ -142,16 +161,16 @@ def _make_split(rng, sources, labels, num_images, size, min_digits,
 def generate_digits_coco(out_dir: str,
                          num_train: int = 1000,
                          num_val: int = 200,
-                         image_size: int = 96,
+                         image_size: Optional[int] = None,
                          min_digits: int = 2,
                          max_digits: int = 6,
                          min_scale: int = 10,
                          max_scale: int = 48,
-                         max_iou: float = 0.15,
+                         max_iou: Optional[float] = None,
                          seed: int = 0,
                          num_test: int = 0,
-                         splits: Tuple[str, ...] = ('train', 'val', 'test')
-                         ) -> Dict[str, str]:
+                         splits: Tuple[str, ...] = ('train', 'val', 'test'),
+                         layout: str = 'digits') -> Dict[str, str]:
     """Write ``images/`` and ``train.json``/``val.json`` (and
     ``test.json`` if ``num_test``) to ``out_dir``.
 
@@ -159,13 +178,15 @@ def generate_digits_coco(out_dir: str,
         out_dir (str): Output folder.
         num_train (int): Train images. Defaults to 1000.
         num_val (int): Val images. Defaults to 200.
-        image_size (int): Square image side in pixels. Defaults to 96.
+        image_size (int, optional): Square image side in pixels. Defaults
+            to 96 (192 for ``layout='coco'``).
         min_digits (int): Fewest digits per image. Defaults to 2.
         max_digits (int): Most digits per image. Defaults to 6.
         min_scale (int): Smallest digit side (the 8x8 glyph, resized).
         max_scale (int): Largest digit side.
-        max_iou (float): Most overlap (IoU) of a digit's box with the
-            boxes placed before it. Defaults to 0.15.
+        max_iou (float, optional): Most overlap (IoU) of a digit's box with
+            the boxes placed before it. Defaults to 0.15 (0.4 for
+            ``layout='coco'``).
         seed (int): Seed; the same seed writes the same bytes.
         num_test (int): Test images, drawn like val's from val's source
             digits with a random stream of their own: a larger held-out
@@ -174,10 +195,27 @@ def generate_digits_coco(out_dir: str,
         splits (tuple[str]): The splits to write (each split's images do
             not depend on the others', so a test split can be added to an
             existing folder). Defaults to all three.
+        layout (str): ``'digits'``: ``min_digits`` to ``max_digits`` digits
+            of any class at log-uniform sides from ``min_scale`` to
+            ``max_scale`` (the benchmark's scenes). ``'coco'``: COCO's
+            instances and categories per image and its small / medium /
+            large mix (:mod:`.coco_layout`; those four arguments are not
+            used), which needs ``image_size >= 160`` (default 192).
 
     Returns:
         dict: Paths of the ``train`` and ``val`` annotation files.
     """
+    if layout not in ('digits', 'coco'):
+        raise ValueError(f"layout must be 'digits' or 'coco', got {layout!r}")
+    coco = layout == 'coco'
+    image_size = image_size or (COCO_IMAGE_SIZE if coco else 96)
+    max_iou = max_iou if max_iou is not None else (
+        COCO_MAX_IOU if coco else 0.15)
+    if coco and image_size < SIDE_RANGES['large'][1] + 10:
+        raise ValueError(f"layout='coco' has large objects (COCO's area > "
+                         f"96^2) up to {SIDE_RANGES['large'][1]} pixels: "
+                         f'use image_size >= {SIDE_RANGES["large"][1] + 10}, '
+                         f'got {image_size}')
     if not 0 < min_scale <= max_scale <= image_size:
         raise ValueError(f'need 0 < min_scale <= max_scale <= image_size, '
                          f'got {min_scale}, {max_scale}, {image_size}')
@@ -196,7 +234,8 @@ def generate_digits_coco(out_dir: str,
         rng = np.random.RandomState(seed * 1000 + offset + 1)
         images, annotations = _make_split(
             rng, *sources[name], num, image_size, min_digits,
-            max_digits, min_scale, max_scale, max_iou, img_dir, name)
+            max_digits, min_scale, max_scale, max_iou, img_dir, name,
+            layout)
         paths[name] = osp.join(out_dir, f'{name}.json')
         with open(paths[name], 'w') as f:
             json.dump(dict(images=images, annotations=annotations,

@@ -1,5 +1,6 @@
 """The embedded handwritten-digits dataset: deterministic, valid COCO."""
 import filecmp
+import json
 import os
 
 import numpy as np
@@ -9,6 +10,7 @@ from mmdet.utils import register_all_modules
 from pycocotools.coco import COCO
 
 from mmdet_sssd.datasets import DIGITS_CLASSES, generate_digits_coco
+from mmdet_sssd.datasets.coco_layout import scene_statistics
 
 pytest.importorskip('sklearn')
 register_all_modules()
@@ -100,3 +102,51 @@ def test_test_split_adds_held_out_images_and_changes_nothing_else(tmp_path):
                                  num_val=6, num_test=5, splits=('test', ))
     assert list(paths) == ['test']
     assert same_tree(tmp_path / 'a', tmp_path / 'b')
+
+
+def test_coco_layout_has_cocos_statistics(tmp_path):
+    """COCO: 7.3 instances and 2.9 categories per image, 41% / 34% / 24%
+    small / medium / large (mmdet_sssd/datasets/coco_layout.py)."""
+    paths = generate_digits_coco(str(tmp_path), num_train=300, num_val=1,
+                                 layout='coco', splits=('train', ))
+    coco = json.loads(open(paths['train']).read())
+    stats = scene_statistics(coco)
+    assert 6.3 <= stats['instances_per_image'] <= 8.3
+    assert 2.4 <= stats['categories_per_image'] <= 3.4
+    assert 0.2 <= stats['single_category'] <= 0.45  # many of one category
+    assert stats['max_instances'] >= 20  # a long tail
+    assert 0.34 <= stats['small'] <= 0.48
+    assert 0.28 <= stats['medium'] <= 0.42
+    assert 0.17 <= stats['large'] <= 0.31
+    assert {img['width'] for img in coco['images']} == {192}
+    # valid COCO, read by pycocotools
+    assert len(COCO(paths['train']).getAnnIds()) == len(coco['annotations'])
+
+
+def test_coco_layout_is_deterministic_and_checked(tmp_path):
+    for name in ('a', 'b'):
+        generate_digits_coco(str(tmp_path / name), num_train=6, num_val=3,
+                             layout='coco')
+    assert same_tree(tmp_path / 'a', tmp_path / 'b')
+    with pytest.raises(ValueError, match='image_size >= 160'):
+        generate_digits_coco(str(tmp_path / 'c'), 1, 1, layout='coco',
+                             image_size=96)
+    with pytest.raises(ValueError, match="'digits' or 'coco'"):
+        generate_digits_coco(str(tmp_path / 'c'), 1, 1, layout='lvis')
+
+
+def test_scene_statistics_hand_computed():
+    # image 1: two "1"s and a "2" (areas 100, 2000, 10000); image 2: one
+    # "3" (area 1023); image 3: empty
+    coco = dict(images=[dict(id=i) for i in (1, 2, 3)], annotations=[
+        dict(image_id=1, category_id=1, area=100),
+        dict(image_id=1, category_id=1, area=2000),
+        dict(image_id=1, category_id=2, area=10000),
+        dict(image_id=2, category_id=3, area=1023)])
+    stats = scene_statistics(coco)
+    assert stats['instances_per_image'] == pytest.approx(4 / 3)
+    assert stats['categories_per_image'] == pytest.approx(1.0)
+    assert stats['single_category'] == pytest.approx(0.5)
+    assert stats['max_instances'] == 3
+    assert (stats['small'], stats['medium'], stats['large']) == (
+        0.5, 0.25, 0.25)

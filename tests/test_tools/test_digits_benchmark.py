@@ -308,3 +308,14 @@ def test_compare_zoo_on_fixtures(tmp_path):
     assert 'fcos_r101-caffe_fpn_gn-head-1x_coco | 39.1 | 40.0 | +0.9' in \
         lines['sssd_fcos_r101-caffe_fpn_gn-head_1x_coco']
     assert 'inherits no mmdet:: stock config' in lines['my_own_config']
+
+
+def test_make_digits_data_coco_layout(tmp_path):
+    out = run(['tools/make_digits_data.py', '--out', str(tmp_path),
+               '--train', '4', '--val', '2', '--test', '2', '--layout',
+               'coco'])
+    for split in ('train', 'val', 'test'):
+        assert (tmp_path / f'{split}.json').is_file()
+        assert f'\n{split}: instances_per_image ' in out
+    images = json.loads((tmp_path / 'test.json').read_text())['images']
+    assert len(images) == 2 and images[0]['width'] == 192

@@ -1,0 +1,104 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Scenes with COCO's statistics for the digits generator, and the
+statistics of any COCO-format annotation file.
+
+What COCO's images hold (the targets of :func:`coco_layout`):
+
+- instances per image: 7.3 on average (train2017: 860,001 boxes on 117,266
+  images with boxes), a long tail (a few images hold dozens);
+- categories per image: 2.9 on average, and many images of one category
+  (Lin et al., *Microsoft COCO: Common Objects in Context*, ECCV 2014,
+  Sec. 5 and Fig. 5: 3.5 categories and 7.7 instances per image for the
+  2014 release; the 2017 train split's own annotations give 7.3 and 2.9);
+- object sizes: about 41% small (area < 32^2), 34% medium (32^2 to 96^2)
+  and 24% large (> 96^2) (cocodataset.org, detection evaluation page).
+
+Large COCO objects need an image larger than 96 pixels, so scenes of this
+layout are 192 pixels square by default, and boxes may overlap more (IoU up
+to 0.4) for the large ones to find room.
+"""
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+# the targets above, and the bounds a generated set is tested against
+COCO_STATS = dict(instances_per_image=7.3, categories_per_image=2.9,
+                  small=0.41, medium=0.34, large=0.24)
+# box sides (the glyph's longest side, pixels) per COCO size class, for a
+# digit glyph whose ink box is about 0.75 x its side: small boxes stay under
+# 32^2 in area, medium between 32^2 and 96^2, large above
+SIDE_RANGES = dict(small=(8, 30), medium=(44, 104), large=(114, 150))
+SIZE_ORDER = ('small', 'medium', 'large')
+# what is drawn, above COCO's means and shares where placement drops
+# objects (the large ones most) or the cap by the instance count lowers
+# the categories; measured on what is written: docs/benchmarks/digits
+INSTANCES_MEAN = 8.5
+CATEGORIES_MEAN = 4.0
+SIZE_SHARES = (0.36, 0.31, 0.33)
+# the scene's side and the most overlap (IoU) between two boxes
+IMAGE_SIZE = 192
+MAX_IOU = 0.4
+
+
+def coco_layout(rng: np.random.RandomState,
+                num_classes: int) -> List[Tuple[int, int]]:
+    """The (class, glyph side) of each object of one image, largest first
+    (so that the large ones find room).
+
+    Instances: a geometric count (a long tail), at most 40. Categories: a
+    geometric count (many images of one category), at most the number of
+    instances and of classes, drawn without replacement; each has one
+    instance, the other instances' categories drawn with weights 1, 1/2,
+    1/3... (an image has a dominant category, as COCO's people). Sizes: small, medium or large
+    with COCO's shares, the side log-uniform in :data:`SIDE_RANGES`.
+    Placement may drop objects that do not fit, the large ones most
+    (:func:`scene_statistics` measures what was written); the means and
+    shares drawn are set above COCO's to make up for it.
+    """
+    num = min(int(rng.geometric(1 / INSTANCES_MEAN)), 40)
+    num_cats = min(int(rng.geometric(1 / CATEGORIES_MEAN)), num, num_classes)
+    cats = rng.choice(num_classes, num_cats, replace=False)
+    weights = 1.0 / np.arange(1, num_cats + 1)
+    # one instance of each category, the others by weight
+    labels = np.concatenate([cats, rng.choice(cats, num - num_cats,
+                                              p=weights / weights.sum())])
+    sizes = rng.choice(len(SIZE_ORDER), num, p=SIZE_SHARES)
+    objects = []
+    for label, size in zip(labels, sizes):
+        low, high = SIDE_RANGES[SIZE_ORDER[size]]
+        side = int(round(np.exp(rng.uniform(np.log(low), np.log(high)))))
+        objects.append((int(label), side))
+    return sorted(objects, key=lambda o: -o[1])
+
+
+def scene_statistics(coco: dict) -> Dict[str, float]:
+    """What a COCO-format annotation dict holds, in COCO's terms.
+
+    Args:
+        coco (dict): ``images``, ``annotations`` (``image_id``,
+            ``category_id``, ``area``).
+
+    Returns:
+        dict: ``instances_per_image`` and ``categories_per_image`` (means
+        over all images, empty ones included), ``single_category`` (share
+        of the images with boxes that have one category),
+        ``max_instances``, and ``small``/``medium``/``large`` (shares of
+        the boxes by COCO's area ranges).
+    """
+    per_image = {img['id']: [] for img in coco['images']}
+    for ann in coco['annotations']:
+        per_image[ann['image_id']].append(ann)
+    counts = np.array([len(a) for a in per_image.values()])
+    cats = np.array([len({a['category_id'] for a in anns})
+                     for anns in per_image.values()])
+    areas = np.array([a['area'] for a in coco['annotations']], dtype=float)
+    num = max(len(areas), 1)
+    return dict(
+        instances_per_image=float(counts.mean()),
+        categories_per_image=float(cats.mean()),
+        single_category=float((cats[counts > 0] == 1).mean())
+        if (counts > 0).any() else 0.0,
+        max_instances=int(counts.max()) if len(counts) else 0,
+        small=float((areas < 32**2).sum() / num),
+        medium=float(((areas >= 32**2) & (areas < 96**2)).sum() / num),
+        large=float((areas >= 96**2).sum() / num))

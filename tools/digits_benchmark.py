@@ -43,6 +43,9 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from mmdet_sssd.analysis.paired_comparison import (  # noqa: E402,F401
+    comparison_tables, paired, t_interval, verdict)
 CORES = os.cpu_count() or 1
 
 CONFIGS = {
@@ -214,51 +217,6 @@ def machine(device='cpu'):
 
 
 # ---------------------------------------------------------------- statistics
-def t_interval(diffs, confidence=0.95):
-    """Mean of paired differences and its two-sided Student-t interval.
-
-    Returns (mean, low, high); low and high are None for fewer than two
-    differences."""
-    n = len(diffs)
-    mean = sum(diffs) / n
-    if n < 2:
-        return mean, None, None
-    from scipy import stats
-    sd = statistics.stdev(diffs)
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
-def paired(records, method, reference, metric='AP'):
-    """The differences ``method - reference`` of ``metric``, paired by seed
-    (only seeds both have); a dict with seeds, diffs, mean, low, high."""
-    ref = {r['seed']: r[metric] for r in records if r['method'] == reference}
-    pairs = sorted((r['seed'], r[metric] - ref[r['seed']]) for r in records
-                   if r['method'] == method and r['seed'] in ref)
-    if not pairs:
-        return None
-    seeds, diffs = zip(*pairs)
-    mean, low, high = t_interval(list(diffs))
-    return dict(method=method, reference=reference, metric=metric,
-                seeds=list(seeds), diffs=list(diffs), mean=mean, low=low,
-                high=high)
-
-
-def verdict(p):
-    """The paired result in words."""
-    n = len(p['seeds'])
-    if p['low'] is None:
-        return (f"{p['method']} - {p['reference']}: {p['mean']:+.1f} "
-                f"{p['metric']} on one seed: no interval (use 2+ seeds)")
-    excl = p['low'] > 0 or p['high'] < 0
-    word = ('excludes 0: ' + (f"{p['method']} is better" if p['low'] > 0
-                              else f"{p['method']} is worse")
-            if excl else 'includes 0: no difference shown')
-    return (f"{p['method']} - {p['reference']}: {p['mean']:+.2f} "
-            f"{p['metric']}, 95% interval [{p['low']:+.2f}, "
-            f"{p['high']:+.2f}] over {n} seeds ({word})")
-
-
 def comparisons(methods):
     """(method, reference) pairs: each distilled method against the
     baseline (the semi-supervised ones against the semi-baseline), SSSD
@@ -278,61 +236,10 @@ def comparisons(methods):
     return pairs
 
 
-def fmt(v):
-    return 'n/a' if v is None else f'{v:+.1f}'
-
-
 def tables(records):
     """Markdown: mean +- std per method, then the paired differences."""
     methods = list(dict.fromkeys(r['method'] for r in records))
-    seeds = sorted({r['seed'] for r in records})
-    lines = ['| method | seeds | AP | AP50 | AP75 | APs | APm | '
-             'teacher AP | train time (s) |', '|' + '---|' * 9]
-    for method in methods:
-        runs = [r for r in records if r['method'] == method]
-        cells = []
-        for name, _ in METRICS[:5]:
-            values = [r[name] for r in runs]
-            m = statistics.mean(values)
-            s = statistics.stdev(values) if len(values) > 1 else 0.0
-            cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
-                         f'{m:.1f}')
-        # the label teacher's AP, where the method has one
-        teacher = [r['teacher_AP'] for r in runs
-                   if r.get('teacher_AP') is not None]
-        cells.append(f'{statistics.mean(teacher):.1f}' if teacher
-                     else '')
-        times = [r['train_s'] for r in runs if r.get('train_s')]
-        t = f'{statistics.mean(times):.0f}' if times else 'n/a'
-        lines.append(f'| {method} | {len(runs)} | ' + ' | '.join(cells) +
-                     f' | {t} |')
-    metrics = [('AP', 'AP difference, paired by seed')]
-    if all('val_AP' in r for r in records):
-        # the same runs judged on the val split: what its noise would say
-        metrics.append(('val_AP', 'val AP difference (val split)'))
-    verdicts = []
-    for metric, title in metrics:
-        pairs = [paired(records, m, ref, metric)
-                 for m, ref in comparisons(methods)]
-        pairs = [p for p in pairs if p]
-        if not pairs:
-            continue
-        lines += ['', f'| {title} | ' +
-                  ' | '.join(f'seed {s}' for s in seeds) +
-                  ' | mean | 95% interval |',
-                  '|' + '---|' * (len(seeds) + 3)]
-        for p in pairs:
-            by_seed = dict(zip(p['seeds'], p['diffs']))
-            cells = [fmt(by_seed.get(s)) for s in seeds]
-            ci = ('n/a' if p['low'] is None else
-                  f"[{p['low']:+.2f}, {p['high']:+.2f}]")
-            lines.append(f"| {p['method']} - {p['reference']} | " +
-                         ' | '.join(cells) + f" | {p['mean']:+.2f} | {ci} |")
-        if metric == 'AP':
-            verdicts = [verdict(p) for p in pairs]
-    if verdicts:
-        lines += [''] + verdicts
-    return '\n'.join(lines)
+    return comparison_tables(records, comparisons(methods))
 
 
 def print_tables(path):

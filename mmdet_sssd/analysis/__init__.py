@@ -1,8 +1,11 @@
+from .paired_comparison import (comparison_tables, paired, paired_table,
+                                summary_table, t_interval, verdict)
 from .teacher_probes import (attention_routing, collect_teacher_probes,
                              format_report, keep_one_object,
                              linear_probe_accuracy, probe_report)
 
 __all__ = [
-    'attention_routing', 'collect_teacher_probes', 'format_report',
+    'comparison_tables', 'paired', 'paired_table', 'summary_table',
+    't_interval', 'verdict', 'attention_routing', 'collect_teacher_probes', 'format_report',
     'keep_one_object', 'linear_probe_accuracy', 'probe_report'
 ]

@@ -30,43 +30,19 @@ def load_tool():
     return module
 
 
-def test_paired_interval_hand_computed():
+def test_tables_and_seed_arguments():
+    """The statistics are tested in tests/test_analysis; here the digits
+    job's comparisons and arguments."""
     tool = load_tool()
-    # differences 1, 2, 3: mean 2, sd 1, t(0.975, 2 dof) = 4.302653
-    mean, low, high = tool.t_interval([1.0, 2.0, 3.0])
-    half = 4.302653 / 3 ** 0.5
-    assert mean == 2.0
-    assert low == pytest.approx(2 - half, abs=1e-5)  # -0.484138
-    assert high == pytest.approx(2 + half, abs=1e-5)  # 4.484138
-    assert tool.t_interval([1.5]) == (1.5, None, None)
-    records = [dict(method=m, seed=s, AP=ap) for m, s, ap in [
-        ('baseline', 0, 30.0), ('baseline', 1, 31.0), ('baseline', 2, 29.0),
-        ('sssd', 0, 31.0), ('sssd', 1, 33.0), ('sssd', 2, 32.0),
-        ('sssd', 3, 50.0)]]  # seed 3 has no baseline: not paired
-    p = tool.paired(records, 'sssd', 'baseline')
-    assert p['seeds'] == [0, 1, 2] and p['diffs'] == [1.0, 2.0, 3.0]
-    assert 'includes 0' in tool.verdict(p)
-    p = tool.paired(records[:3] + [dict(method='sssd', seed=s, AP=ap)
-                                   for s, ap in ((0, 32), (1, 33), (2, 31))],
-                    'sssd', 'baseline')  # 2, 2, 2: sd 0
-    assert (p['low'], p['high']) == (2.0, 2.0)
-    assert 'excludes 0: sssd is better' in tool.verdict(p)
-    # the tables: the teacher's AP beside its student's, the test split's
-    # pairs, then the same runs' pairs on the val split
-    runs = [dict(method=m, seed=s, AP=ap, val_AP=val, teacher_AP=t,
-                 AP50=0, AP75=0, APs=0, APm=0, train_s=1)
-            for m, s, ap, val, t in [
-                ('baseline', 0, 30.0, 33.0, None),
-                ('baseline', 1, 31.0, 33.0, None),
-                ('sssd-published', 0, 29.0, 33.5, 7.0),
-                ('sssd-published', 1, 30.0, 34.5, 9.0),
-                ('lgd', 0, 30.0, 33.0, 8.0), ('lgd', 1, 30.0, 33.0, 8.0)]]
-    table = tool.tables(runs)
-    assert '| sssd-published | 2 | 29.5 +- 0.7 |' in table
-    assert '| 8.0 | 1 |' in table  # the teacher's mean AP, the time
-    assert '| sssd-published - lgd | -1.0 | +0.0 | -0.50 |' in table
-    val = table.split('| val AP difference (val split) |')[1]
-    assert '| sssd-published - baseline | +0.5 | +1.5 | +1.00 |' in val
+    assert tool.comparisons(['baseline', 'sssd', 'sssd-published', 'lgd',
+                             'sssd-constant']) == [
+        ('sssd', 'baseline'), ('sssd-published', 'baseline'),
+        ('lgd', 'baseline'), ('sssd-constant', 'baseline'),
+        ('sssd', 'sssd-published'), ('sssd', 'lgd'),
+        ('sssd', 'sssd-constant'), ('sssd-published', 'lgd')]
+    runs = [dict(method=m, seed=s, AP=ap, AP50=0, AP75=0, APs=0, APm=0)
+            for m, s, ap in [('baseline', 0, 30.0), ('sssd', 0, 31.0)]]
+    assert '| sssd - baseline | +1.0 | +1.00 | n/a |' in tool.tables(runs)
     args = tool.parse_args(['--seeds', '5', '--seed-offset', '100'])
     assert args.seed_list == [100, 101, 102, 103, 104]
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]

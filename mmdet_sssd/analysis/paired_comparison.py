@@ -1,0 +1,133 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Methods compared paired by seed: differences, Student-t intervals and
+markdown tables of run records.
+
+A record is a dict with at least ``method``, ``seed`` and the metrics
+compared (``AP``...); two runs of one seed share the initial student and
+the data order, so their difference cancels what the seed alone decides.
+``tools/digits_benchmark.py`` writes such records; any other job can.
+"""
+import math
+import statistics
+from typing import Dict, List, Optional, Sequence, Tuple
+
+SUMMARY_METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm')
+
+
+def t_interval(diffs: Sequence[float], confidence: float = 0.95
+               ) -> Tuple[float, Optional[float], Optional[float]]:
+    """Mean of paired differences and its two-sided Student-t interval.
+
+    Returns (mean, low, high); low and high are None for fewer than two
+    differences."""
+    n = len(diffs)
+    mean = sum(diffs) / n
+    if n < 2:
+        return mean, None, None
+    from scipy import stats
+    sd = statistics.stdev(diffs)
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def paired(records: List[dict], method: str, reference: str,
+           metric: str = 'AP') -> Optional[dict]:
+    """The differences ``method - reference`` of ``metric``, paired by seed
+    (only seeds both have); a dict with seeds, diffs, mean, low, high, or
+    None when no seed has both."""
+    ref = {r['seed']: r[metric] for r in records if r['method'] == reference}
+    pairs = sorted((r['seed'], r[metric] - ref[r['seed']]) for r in records
+                   if r['method'] == method and r['seed'] in ref)
+    if not pairs:
+        return None
+    seeds, diffs = zip(*pairs)
+    mean, low, high = t_interval(list(diffs))
+    return dict(method=method, reference=reference, metric=metric,
+                seeds=list(seeds), diffs=list(diffs), mean=mean, low=low,
+                high=high)
+
+
+def verdict(p: dict) -> str:
+    """A :func:`paired` result in words."""
+    n = len(p['seeds'])
+    if p['low'] is None:
+        return (f"{p['method']} - {p['reference']}: {p['mean']:+.1f} "
+                f"{p['metric']} on one seed: no interval (use 2+ seeds)")
+    excl = p['low'] > 0 or p['high'] < 0
+    word = ('excludes 0: ' + (f"{p['method']} is better" if p['low'] > 0
+                              else f"{p['method']} is worse")
+            if excl else 'includes 0: no difference shown')
+    return (f"{p['method']} - {p['reference']}: {p['mean']:+.2f} "
+            f"{p['metric']}, 95% interval [{p['low']:+.2f}, "
+            f"{p['high']:+.2f}] over {n} seeds ({word})")
+
+
+def _signed(v: Optional[float]) -> str:
+    return 'n/a' if v is None else f'{v:+.1f}'
+
+
+def summary_table(records: List[dict],
+                  metrics: Sequence[str] = SUMMARY_METRICS) -> List[str]:
+    """Markdown lines: per method, mean +- std over its seeds of each
+    metric, the label teacher's mean AP (``teacher_AP``, where recorded)
+    and the mean training time (``train_s``)."""
+    lines = ['| method | seeds | ' + ' | '.join(metrics) +
+             ' | teacher AP | train time (s) |',
+             '|' + '---|' * (len(metrics) + 4)]
+    for method in dict.fromkeys(r['method'] for r in records):
+        runs = [r for r in records if r['method'] == method]
+        cells = []
+        for name in metrics:
+            values = [r[name] for r in runs]
+            m = statistics.mean(values)
+            s = statistics.stdev(values) if len(values) > 1 else 0.0
+            cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else
+                         f'{m:.1f}')
+        teacher = [r['teacher_AP'] for r in runs
+                   if r.get('teacher_AP') is not None]
+        cells.append(f'{statistics.mean(teacher):.1f}' if teacher else '')
+        times = [r['train_s'] for r in runs if r.get('train_s')]
+        cells.append(f'{statistics.mean(times):.0f}' if times else 'n/a')
+        lines.append(f'| {method} | {len(runs)} | ' + ' | '.join(cells) +
+                     ' |')
+    return lines
+
+
+def paired_table(pairs: List[dict], title: str) -> List[str]:
+    """Markdown lines: each :func:`paired` result's difference per seed,
+    its mean and 95% interval."""
+    seeds = sorted({s for p in pairs for s in p['seeds']})
+    lines = [f'| {title} | ' + ' | '.join(f'seed {s}' for s in seeds) +
+             ' | mean | 95% interval |', '|' + '---|' * (len(seeds) + 3)]
+    for p in pairs:
+        by_seed = dict(zip(p['seeds'], p['diffs']))
+        ci = ('n/a' if p['low'] is None else
+              f"[{p['low']:+.2f}, {p['high']:+.2f}]")
+        lines.append(f"| {p['method']} - {p['reference']} | " +
+                     ' | '.join(_signed(by_seed.get(s)) for s in seeds) +
+                     f" | {p['mean']:+.2f} | {ci} |")
+    return lines
+
+
+def comparison_tables(records: List[dict],
+                      comparisons: List[Tuple[str, str]]) -> str:
+    """The summary, the paired differences of ``AP`` for each (method,
+    reference) of ``comparisons``, and where every record has a
+    ``val_AP`` the same pairs on it (the same runs judged on the val
+    split), then the ``AP`` verdicts in words."""
+    lines = summary_table(records)
+    metrics: Dict[str, str] = {'AP': 'AP difference, paired by seed'}
+    if all('val_AP' in r for r in records):
+        metrics['val_AP'] = 'val AP difference (val split)'
+    verdicts = []
+    for metric, title in metrics.items():
+        pairs = [paired(records, m, ref, metric) for m, ref in comparisons]
+        pairs = [p for p in pairs if p]
+        if not pairs:
+            continue
+        lines += [''] + paired_table(pairs, title)
+        if metric == 'AP':
+            verdicts = [verdict(p) for p in pairs]
+    if verdicts:
+        lines += [''] + verdicts
+    return '\n'.join(lines)

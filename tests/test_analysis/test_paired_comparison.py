@@ -1,0 +1,61 @@
+"""Paired-by-seed differences, their Student-t interval and the tables,
+against hand-computed values."""
+import pytest
+
+from mmdet_sssd.analysis import (comparison_tables, paired, t_interval,
+                                 verdict)
+
+
+def test_t_interval_hand_computed():
+    # differences 1, 2, 3: mean 2, sd 1, t(0.975, 2 dof) = 4.302653
+    mean, low, high = t_interval([1.0, 2.0, 3.0])
+    half = 4.302653 / 3 ** 0.5
+    assert mean == 2.0
+    assert low == pytest.approx(2 - half, abs=1e-5)  # -0.484138
+    assert high == pytest.approx(2 + half, abs=1e-5)  # 4.484138
+    assert t_interval([1.5]) == (1.5, None, None)
+
+
+def test_paired_by_seed_and_in_words():
+    records = [dict(method=m, seed=s, AP=ap) for m, s, ap in [
+        ('baseline', 0, 30.0), ('baseline', 1, 31.0), ('baseline', 2, 29.0),
+        ('sssd', 0, 31.0), ('sssd', 1, 33.0), ('sssd', 2, 32.0),
+        ('sssd', 3, 50.0)]]  # seed 3 has no baseline: not paired
+    p = paired(records, 'sssd', 'baseline')
+    assert p['seeds'] == [0, 1, 2] and p['diffs'] == [1.0, 2.0, 3.0]
+    assert 'includes 0' in verdict(p)
+    p = paired(records[:3] + [dict(method='sssd', seed=s, AP=ap)
+                              for s, ap in ((0, 32), (1, 33), (2, 31))],
+               'sssd', 'baseline')  # 2, 2, 2: sd 0
+    assert (p['low'], p['high']) == (2.0, 2.0)
+    assert 'excludes 0: sssd is better' in verdict(p)
+    assert paired(records, 'sssd', 'lgd') is None
+    assert 'on one seed: no interval' in verdict(
+        paired(records[:1] + records[3:4], 'sssd', 'baseline'))
+
+
+def test_comparison_tables():
+    # the teacher's AP beside its student's, the pairs of AP, then the
+    # same runs' pairs on the val split
+    runs = [dict(method=m, seed=s, AP=ap, val_AP=val, teacher_AP=t,
+                 AP50=0, AP75=0, APs=0, APm=0, train_s=1)
+            for m, s, ap, val, t in [
+                ('baseline', 0, 30.0, 33.0, None),
+                ('baseline', 1, 31.0, 33.0, None),
+                ('published', 0, 29.0, 33.5, 7.0),
+                ('published', 1, 30.0, 34.5, 9.0),
+                ('lgd', 0, 30.0, 33.0, 8.0), ('lgd', 1, 30.0, 33.0, 8.0)]]
+    table = comparison_tables(runs, [('published', 'baseline'),
+                                     ('published', 'lgd')])
+    assert '| published | 2 | 29.5 +- 0.7 |' in table
+    assert '| 8.0 | 1 |' in table  # the teacher's mean AP, the time
+    assert '| baseline | 2 | 30.5 +- 0.7 | 0.0 +- 0.0 |' in table
+    assert '| published - lgd | -1.0 | +0.0 | -0.50 |' in table
+    test, val = table.split('| val AP difference (val split) |')
+    assert '| published - baseline | -1.0 | -1.0 | -1.00 |' in test
+    assert '| published - baseline | +0.5 | +1.5 | +1.00 |' in val
+    assert 'published - baseline: -1.00 AP' in val  # verdicts: AP
+    # without val_AP on every record: no val table
+    del runs[0]['val_AP']
+    assert 'val AP difference' not in comparison_tables(
+        runs, [('published', 'baseline')])

@@ -252,33 +252,54 @@ def print_tables(path):
 
 
 # ------------------------------------------------------------------ running
-def start_training(config, work_dir, options, jobs, threads):
-    """Starts tools/train.py; with several jobs its log goes to a file."""
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-           '--work-dir', work_dir, '--cfg-options'] + options
+def train_command(config, work_dir, options):
+    """tools/train.py on ``config`` into ``work_dir``."""
+    return [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
+            '--work-dir', work_dir, '--cfg-options'] + options
+
+
+def test_command(run_dir, options):
+    """Scores the run's last checkpoint on the test split (``options``
+    point the test dataloader and metric at it): tools/test.py, or for a
+    label teacher tools/eval_teacher.py (the student and its teacher),
+    into ``<run_dir>/test``."""
+    with open(osp.join(run_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    config = glob.glob(osp.join(run_dir, '*.py'))[0]
+    tool = 'eval_teacher.py' if scores_teacher(run_dir) else 'test.py'
+    return [sys.executable, osp.join(ROOT, 'tools', tool), config,
+            checkpoint, '--work-dir', osp.join(run_dir, 'test'),
+            '--cfg-options'] + options
+
+
+def start(cmd, log_file, threads):
+    """Starts ``cmd`` with ``threads`` torch threads; its output goes to
+    ``log_file``, or to this terminal where that is None."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
-    if jobs == 1:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env), cmd
-    os.makedirs(work_dir, exist_ok=True)
-    log = open(osp.join(work_dir, 'train.log'), 'w')
+    if log_file is None:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env)
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
+    log = open(log_file, 'w')
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT), cmd
+                            stderr=subprocess.STDOUT)
 
 
-def run_all(tasks, jobs, threads):
-    """Runs (key, config, work_dir, options) tasks, ``jobs`` at a time;
-    yields (key, wall seconds, peak RSS in MB, command, CPU seconds) as
-    each one ends."""
-    pending, running = list(tasks), {}
+def run_all(pending, jobs, threads):
+    """Runs the (key, what, command, log file) tasks of the list
+    ``pending``, ``jobs`` at a time; yields (key, wall seconds, peak RSS in
+    MB, CPU seconds) as each one ends. The caller may append tasks to
+    ``pending`` meanwhile (a run's scoring after its training)."""
+    running = {}
     while pending or running:
         while pending and len(running) < jobs:
-            key, config, work_dir, options = pending.pop(0)
-            phase(f'training {key[0]}, seed {key[1]} -> {work_dir}')
-            proc, cmd = start_training(config, work_dir, options, jobs,
-                                       threads)
+            key, what, cmd, log_file = pending.pop(0)
+            phase(f'{key[0]}, seed {key[1]}: {what}'
+                  + (f' (log: {log_file})' if log_file else ''))
+            proc = start(cmd, log_file, threads)
             # keep the Popen: a collected one may be reaped by subprocess
-            running[proc.pid] = (key, time.time(), cmd, proc)
+            running[proc.pid] = (key, what, time.time(), cmd, log_file,
+                                 proc)
         for pid in list(running):
             pid, status, usage = os.wait4(pid, os.WNOHANG)
             if pid:
@@ -286,11 +307,14 @@ def run_all(tasks, jobs, threads):
         else:
             time.sleep(0.5)
             continue
-        key, start, cmd, _ = running.pop(pid)
+        key, what, began, cmd, log_file, _ = running.pop(pid)
         code = os.waitstatus_to_exitcode(status)
         if code:
-            sys.exit(f'training failed ({code}): {" ".join(cmd)}')
-        yield (key, time.time() - start, usage.ru_maxrss / 1024, cmd,
+            for other in running.values():
+                other[-1].terminate()
+            sys.exit(f'{what} failed ({code}): {" ".join(cmd)}'
+                     + (f'\nits log: {log_file}' if log_file else ''))
+        yield (key, time.time() - began, usage.ru_maxrss / 1024,
                usage.ru_utime + usage.ru_stime)
 
 
@@ -301,23 +325,10 @@ def scores_teacher(run_dir):
                for p in glob.glob(osp.join(run_dir, '*.py')))
 
 
-def evaluate_test(run_dir, options, threads):
-    """Scores the run's last checkpoint on the test split (``options``
-    point the test dataloader and metric at it): tools/test.py, or for a
-    label teacher tools/eval_teacher.py (the student and its teacher).
-    Returns the metric dict, as logged, with 0 for an empty metric."""
-    with open(osp.join(run_dir, 'last_checkpoint')) as f:
-        checkpoint = f.read().strip()
-    config = glob.glob(osp.join(run_dir, '*.py'))[0]
-    teacher = scores_teacher(run_dir)
-    tool = 'eval_teacher.py' if teacher else 'test.py'
+def read_test_metrics(run_dir):
+    """The metrics of the run's newest scoring on the test split, as
+    logged, with 0 for an empty metric (no box above the threshold)."""
     out = osp.join(run_dir, 'test')
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    subprocess.run([sys.executable, osp.join(ROOT, 'tools', tool), config,
-                    checkpoint, '--work-dir', out, '--cfg-options'] +
-                   options, cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # test.py logs to <ts>/<ts>.json, eval_teacher.py (a val loop) to
     # <ts>/vis_data/scalars.json: the newest run's metrics
     newest = sorted(d for d in os.listdir(out)
@@ -328,7 +339,8 @@ def evaluate_test(run_dir, options, threads):
         with open(path) as f:
             for line in f:
                 metrics.update(json.loads(line))
-    prefixes = ['coco/'] + (['teacher/coco/'] if teacher else [])
+    prefixes = ['coco/'] + (['teacher/coco/']
+                            if scores_teacher(run_dir) else [])
     for prefix in prefixes:
         if f'{prefix}bbox_mAP' not in metrics:
             print(f'[digits-benchmark] {run_dir}: no detections of '
@@ -696,20 +708,24 @@ def main():
                     'test_dataloader.dataset.ann_file=test.json',
                     f'test_evaluator.ann_file={root}test.json']
 
+    def write(run, run_dir):
+        with open(osp.join(run_dir, 'run.json'), 'w') as f:
+            json.dump(run, f)
+
     def add_test(run, run_dir):
-        """The run's AP (and its teacher's) on the test split; the
-        validation's last values as ``val_*``."""
+        """The run's AP (and its teacher's) on the test split, from its
+        scoring in ``<run_dir>/test``; the validation's last values as
+        ``val_*``. Saved to the run's record."""
         for name in ['AP', 'teacher_AP', 'teacher_agnostic_AP',
                      'agnostic_AP']:
             curve = run.get(f'{name[:-3]}_val_ap' if name != 'AP' else
                             'val_ap')
             if curve:
                 run[f'val_{name}'] = curve[-1]
-        run.update(test_record(evaluate_test(run_dir, test_options,
-                                             threads)),
-                   split='test', num_test=num_test)
-        with open(osp.join(run_dir, 'run.json'), 'w') as f:
-            json.dump(run, f)
+            run.pop(name, None)  # a record of val only: not the test's
+        run.update(test_record(read_test_metrics(run_dir)), split='test',
+                   num_test=num_test)
+        write(run, run_dir)
 
     runs, done = [], set()
     for method in args.methods:
@@ -718,11 +734,16 @@ def main():
             if args.skip_existing and osp.isfile(record):
                 with open(record) as f:
                     run = json.load(f)
-                run['experiment'] = experiment
                 if run.get('split') != 'test':  # a record of val only
                     phase(f'{method}, seed {seed}: scoring the finished '
                           f'run on the test split')
-                    add_test(run, osp.dirname(record))
+                    run_dir = osp.dirname(record)
+                    for _ in run_all([((method, seed), 'scoring',
+                                       test_command(run_dir, test_options),
+                                       osp.join(run_dir, 'test.log'))],
+                                     1, threads):
+                        add_test(run, run_dir)  # its own experiment label
+                run['experiment'] = experiment
                 runs.append(run)
                 done.add((method, seed))
                 phase(f'{method}, seed {seed}: reusing the finished run')
@@ -736,12 +757,16 @@ def main():
             extra = [f'model.pretrained_teacher.checkpoint={teacher}',
                      'train_dataloader.dataset.datasets.1.ann_file='
                      f'{pseudo[seed][0]}']
-        return ((method, seed), CONFIGS[method],
-                osp.join(work_dir, f'{method}_seed{seed}'),
-                # the same seed and data order for every method
-                method_options(method) + extra +
-                [f'randomness.seed={seed}',
-                 f'train_dataloader.sampler.seed={seed}'] + args.cfg_options)
+        run_dir = osp.join(work_dir, f'{method}_seed{seed}')
+        cmd = train_command(
+            CONFIGS[method], run_dir,
+            # the same seed and data order for every method
+            method_options(method) + extra +
+            [f'randomness.seed={seed}',
+             f'train_dataloader.sampler.seed={seed}'] + args.cfg_options)
+        # one job streams mmengine's log; several write it to files
+        log = None if args.jobs == 1 else osp.join(run_dir, 'train.log')
+        return (method, seed), 'training', cmd, log
 
     todo = [(method, seed) for seed in args.seed_list
             for method in args.methods if (method, seed) not in done]
@@ -783,25 +808,39 @@ def main():
                                  ('agnostic', 'coco_agnostic'))},
             schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
                       for r in train])
-        add_test(run, run_dir)
         if method in SEMI:
             run['pseudo_labels'] = pseudo[seed][1]
-        runs.append(run)
-        with open(osp.join(run_dir, 'run.json'), 'w') as f:
-            json.dump(run, f)
-        phase(f'{method}, seed {seed}: AP {run["AP"]:.1f} in {seconds:.0f} s')
+        # the val record first: a job stopped while scoring resumes
+        # (--skip-existing) by scoring it
+        write(run, run_dir)
+        return run
 
-    first = [task(m, s) for m, s in todo if m not in SEMI]
-    for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
-            first, args.jobs, threads):
-        finish(method, seed, seconds, peak_mb, cpu_s)
+    def run_and_score(tasks):
+        """Each training, then its scoring on the test split in the
+        queue of the same ``--jobs`` slots."""
+        trained = {}
+        for (method, seed), seconds, peak_mb, cpu_s in run_all(
+                tasks, args.jobs, threads):
+            run_dir = osp.join(work_dir, f'{method}_seed{seed}')
+            if (method, seed) not in trained:
+                trained[(method, seed)] = finish(method, seed, seconds,
+                                                 peak_mb, cpu_s)
+                tasks.append(((method, seed), 'scoring on the test split',
+                              test_command(run_dir, test_options),
+                              osp.join(run_dir, 'test.log')))
+                continue
+            run = trained[(method, seed)]
+            add_test(run, run_dir)
+            runs.append(run)
+            phase(f'{method}, seed {seed}: test AP {run["AP"]:.1f} '
+                  f'(trained in {run["train_s"]:.0f} s)')
+
+    run_and_score([task(m, s) for m, s in todo if m not in SEMI])
     semi = [(m, s) for m, s in todo if m in SEMI]
     for seed in sorted({s for _, s in semi}):
         pseudo[seed] = make_pseudo_labels(
             work_dir, seed, data_root, iters, args.pseudo_thr, threads)
-    for (method, seed), seconds, peak_mb, cmd, cpu_s in run_all(
-            [task(m, s) for m, s in semi], args.jobs, threads):
-        finish(method, seed, seconds, peak_mb, cpu_s)
+    run_and_score([task(m, s) for m, s in semi])
     order = {m: i for i, m in enumerate(args.methods)}
     runs.sort(key=lambda r: (order[r['method']], r['seed']))
     records = [{k: v for k, v in r.items()

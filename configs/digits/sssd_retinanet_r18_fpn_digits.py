@@ -18,7 +18,7 @@ _base_ = './sssd-published_retinanet_r18_fpn_digits.py'
 #   toward them, then only the student's loss trains it. Trained by the
 #   teacher throughout (LGD), the head cost the student 1.4 AP on the test
 #   split (the coupling alone, lambda 0: 1.9);
-#   never trained by it, the teacher fell behind its student for 5-6
+#   never trained by it, the teacher fell behind its student for 4-5
 #   epochs. With it: the teacher ahead at every validation after the
 #   first epoch and 13-15 AP ahead at the end; its student +1.3, +1.8 and
 #   +0.6 AP from the baseline on val (tuning seeds 100-102, where it was

@@ -6,6 +6,7 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
 
 __all__ = [
     'comparison_tables', 'paired', 'paired_table', 'summary_table',
-    't_interval', 'verdict', 'attention_routing', 'collect_teacher_probes', 'format_report',
-    'keep_one_object', 'linear_probe_accuracy', 'probe_report'
+    't_interval', 'verdict', 'attention_routing', 'collect_teacher_probes',
+    'format_report', 'keep_one_object', 'linear_probe_accuracy',
+    'probe_report'
 ]

@@ -24,9 +24,9 @@ import numpy as np
 # the targets above, and the bounds a generated set is tested against
 COCO_STATS = dict(instances_per_image=7.3, categories_per_image=2.9,
                   small=0.41, medium=0.34, large=0.24)
-# box sides (the glyph's longest side, pixels) per COCO size class, for a
-# digit glyph whose ink box is about 0.75 x its side: small boxes stay under
-# 32^2 in area, medium between 32^2 and 96^2, large above
+# glyph sides (pixels) drawn per COCO size class; the box is the glyph's
+# ink, narrower than its side, so some draws land in the class below: the
+# shares written (scene_statistics) are what is tested
 SIDE_RANGES = dict(small=(8, 30), medium=(44, 104), large=(114, 150))
 SIZE_ORDER = ('small', 'medium', 'large')
 # what is drawn, above COCO's means and shares where placement drops
@@ -49,14 +49,15 @@ def coco_layout(rng: np.random.RandomState,
     geometric count (many images of one category), at most the number of
     instances and of classes, drawn without replacement; each has one
     instance, the other instances' categories drawn with weights 1, 1/2,
-    1/3... (an image has a dominant category, as COCO's people). Sizes: small, medium or large
-    with COCO's shares, the side log-uniform in :data:`SIDE_RANGES`.
+    1/3... (an image has a dominant category, as COCO's people). Sizes:
+    small, medium or large, the side log-uniform in :data:`SIDE_RANGES`.
     Placement may drop objects that do not fit, the large ones most
     (:func:`scene_statistics` measures what was written); the means and
     shares drawn are set above COCO's to make up for it.
     """
     num = min(int(rng.geometric(1 / INSTANCES_MEAN)), 40)
-    num_cats = min(int(rng.geometric(1 / CATEGORIES_MEAN)), num, num_classes)
+    num_cats = min(int(rng.geometric(1 / CATEGORIES_MEAN)), num,
+                   num_classes)
     cats = rng.choice(num_classes, num_cats, replace=False)
     weights = 1.0 / np.arange(1, num_cats + 1)
     # one instance of each category, the others by weight

@@ -203,7 +203,7 @@ def generate_digits_coco(out_dir: str,
             used), which needs ``image_size >= 160`` (default 192).
 
     Returns:
-        dict: Paths of the ``train`` and ``val`` annotation files.
+        dict: Paths of the annotation files written, by split name.
     """
     if layout not in ('digits', 'coco'):
         raise ValueError(f"layout must be 'digits' or 'coco', got {layout!r}")

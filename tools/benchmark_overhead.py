@@ -90,9 +90,12 @@ def build(config, mode, device):
             type='SSSDDistiller', detector=model_cfg, **VARIANTS[mode][1])
     model = MODELS.build(model_cfg)
     model.init_weights()  # as the runner does (RetinaNet's prior-prob bias)
+    # mmengine's BaseModel.to also moves its data preprocessor's target
+    # device; a plain nn.Module.to (Floor's) would not
+    model = model.to(device)
     if mode == 'floor':
         model = Floor(model)
-    return model.to(device).train()
+    return model.train()
 
 
 class Floor(nn.Module):

@@ -526,8 +526,9 @@ class LabelEncoderTeacher(BaseModule):
         slot = torch.empty_like(img_ids)
         slot[order] = torch.arange(num_objs, device=img_ids.device) - \
             starts[img_ids[order]]
-        kv = labels.new_zeros(num_imgs, max_objs, channels)
-        kv[img_ids, slot] = self.kv_proj(labels)
+        projected = self.kv_proj(labels)  # fp16 under autocast: kv follows
+        kv = projected.new_zeros(num_imgs, max_objs, channels)
+        kv[img_ids, slot] = projected
         query = appearance.new_zeros(num_imgs, max_objs, num_levels, channels)
         query[img_ids, slot] = appearance
         pad_mask = torch.arange(max_objs, device=img_ids.device)[None] >= \

@@ -1,4 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
+import logging
+import os
 import os.path as osp
 import runpy
 import sys
@@ -103,12 +105,23 @@ def run_mmdet_tool(name: str) -> None:
                 'or set filter_cfg.filter_empty_gt=False if every image is '
                 'meant to be background') from e
         raise
-    import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
-        # end gloo's threads before the interpreter's teardown: without it a
-        # rank can abort at exit ("terminate called without an active
-        # exception") after the work is done
+        gloo = dist.get_backend() == 'gloo'
+        dist.barrier()  # no rank tears its group down while another talks
         dist.destroy_process_group()
+        if gloo:
+            _exit_without_teardown()
+
+
+def _exit_without_teardown() -> None:
+    """End a finished gloo rank with status 0, skipping the interpreter's
+    teardown: there a rank could still abort ("terminate called without an
+    active exception", seen in CI after the work was done, with the group
+    destroyed). Logs and streams are flushed and closed first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _raised_in(error: BaseException, function: str) -> bool:

@@ -48,6 +48,22 @@ def test_tables_and_seed_arguments():
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]
 
 
+def test_default_job_is_the_baseline_against_the_decoupled_sssd():
+    """The README's first command compares the baseline with the SSSD
+    shown to help on the report's seeds, on two report seeds."""
+    from mmengine.config import Config
+    tool = load_tool()
+    args = tool.parse_args([])
+    assert args.methods == ['baseline', 'sssd-decoupled']
+    assert args.seed_list == [200, 201]
+    assert tool.comparisons(args.methods) == [
+        ('sssd-decoupled', 'baseline')]
+    cfg = Config.fromfile(osp.join(ROOT, tool.CONFIGS['sssd-decoupled']))
+    assert cfg.model.type == 'SSSDDistiller'
+    assert (cfg.model.teacher_trains_head, cfg.model.distill_warmup,
+            cfg.model.distill_coef) == (False, 0, 5.0)
+
+
 def test_smoke_sad_job_pseudo_labels_and_pairs_with_the_semi_baseline(
         tmp_path):
     work_dir, data = tmp_path / 'job', tmp_path / 'data'

@@ -1,7 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The embedded benchmark: baseline vs distilled students, handwritten digits.
 
-    python tools/digits_benchmark.py [--methods baseline,sssd-decoupled] [--seeds 3]
+    python tools/digits_benchmark.py [--methods baseline,sssd-decoupled]
+                                     [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
                                      [--full] [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]

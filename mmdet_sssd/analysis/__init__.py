@@ -1,12 +1,13 @@
-from .paired_comparison import (comparison_tables, paired, paired_table,
-                                summary_table, t_interval, verdict)
+from .paired_comparison import (comparison_tables, experiment_tables,
+                                paired, paired_table, summary_table,
+                                t_interval, verdict)
 from .teacher_probes import (attention_routing, collect_teacher_probes,
                              format_report, keep_one_object,
                              linear_probe_accuracy, probe_report)
 
 __all__ = [
-    'comparison_tables', 'paired', 'paired_table', 'summary_table',
-    't_interval', 'verdict', 'attention_routing', 'collect_teacher_probes',
-    'format_report', 'keep_one_object', 'linear_probe_accuracy',
-    'probe_report'
+    'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
+    'summary_table', 't_interval', 'verdict', 'attention_routing',
+    'collect_teacher_probes', 'format_report', 'keep_one_object',
+    'linear_probe_accuracy', 'probe_report'
 ]

@@ -5,11 +5,12 @@ markdown tables of run records.
 A record is a dict with at least ``method``, ``seed`` and the metrics
 compared (``AP``...); two runs of one seed share the initial student and
 the data order, so their difference cancels what the seed alone decides.
-``tools/digits_benchmark.py`` writes such records; any other job can.
+``tools/digits_benchmark.py`` and ``tools/benchmarks/paired_comparison.py``
+write such records (:mod:`mmdet_sssd.benchmarking`); any other job can.
 """
 import math
 import statistics
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 SUMMARY_METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm')
 
@@ -131,3 +132,21 @@ def comparison_tables(records: List[dict],
     if verdicts:
         lines += [''] + verdicts
     return '\n'.join(lines)
+
+
+def experiment_tables(records: List[dict],
+                      comparisons_of: Callable[[List[str]],
+                                               List[Tuple[str, str]]]
+                      ) -> str:
+    """:func:`comparison_tables` of each ``experiment`` of ``records``
+    (several jobs' records in one file), under a ``### experiment``
+    heading; ``comparisons_of`` gives the (method, reference) pairs of an
+    experiment's methods."""
+    parts = []
+    for experiment in dict.fromkeys(r['experiment'] for r in records):
+        group = [r for r in records if r['experiment'] == experiment]
+        methods = list(dict.fromkeys(r['method'] for r in group))
+        parts.append(f'### {experiment}\n\n' +
+                     comparison_tables(group, comparisons_of(methods)) +
+                     '\n')
+    return '\n'.join(parts)

@@ -2,7 +2,7 @@
 """Where does the label teacher keep, or lose, each object's class?
 
 Measurements along the label teacher's path (``LabelEncoderTeacher``), for
-``tools/probe_teacher.py``:
+``tools/analysis_tools/probe_teacher.py``:
 
 1. the label embeddings (before the attention): a linear probe of the
    object's class;
@@ -22,7 +22,7 @@ import torch
 from mmdet.structures import SampleList
 from mmengine.dataset import pseudo_collate
 
-from ..models.necks.label_encoder_teacher import box_mean_pool
+from ..models.teachers.box_grid import box_mean_pool
 
 
 def keep_one_object(samples: SampleList) -> SampleList:

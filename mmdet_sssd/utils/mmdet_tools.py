@@ -4,7 +4,7 @@ import os
 import os.path as osp
 import runpy
 import sys
-from typing import List
+from typing import Dict, List
 
 import torch
 import torch.distributed as dist
@@ -76,6 +76,34 @@ def _cpu_distributed_fallback(argv: List[str]) -> List[str]:
         i = argv.index('--cfg-options') + 1
         return argv[:i] + CPU_DIST_OPTIONS + argv[i:]
     return argv + ['--cfg-options'] + CPU_DIST_OPTIONS
+
+
+def package_root() -> str:
+    """The folder that holds the imported ``mmdet_sssd`` package: the
+    checkout's root, or ``site-packages`` for a regular install."""
+    import mmdet_sssd
+    return osp.dirname(osp.dirname(osp.abspath(mmdet_sssd.__file__)))
+
+
+def tools_dir() -> str:
+    """The plugin's ``tools/``: the checkout's beside the package, else the
+    copy a regular install keeps in ``mmdet_sssd/.mim/tools``."""
+    checkout = osp.join(package_root(), 'tools')
+    if osp.isfile(osp.join(checkout, 'train.py')):
+        return checkout
+    return osp.join(package_root(), 'mmdet_sssd', '.mim', 'tools')
+
+
+def tools_env(**variables: str) -> Dict[str, str]:
+    """This process's environment for a tool started as a subprocess, with
+    ``variables`` set: the folder of the ``mmdet_sssd`` imported here comes
+    first in ``PYTHONPATH`` (as mmdet's ``dist_train.sh`` puts its
+    checkout), so that the child runs the same code as its parent, not
+    another installed copy."""
+    paths = [package_root()] + [
+        p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        dict.fromkeys(paths)), **variables)
 
 
 def run_mmdet_tool(name: str) -> None:

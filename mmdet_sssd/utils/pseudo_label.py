@@ -1,6 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Pseudo-labels for SAD: a detector's detections on unlabeled images as a
-COCO file that mmdet's ``CocoDataset`` reads (``tools/pseudo_label.py``)."""
+COCO file that mmdet's ``CocoDataset`` reads
+(``tools/dataset_converters/pseudo_label.py``)."""
 import glob
 import json
 import os.path as osp
@@ -140,7 +141,7 @@ def pseudo_label(model: torch.nn.Module,
             if bar:
                 bar.update()
     info = dict(info or {}, description='pseudo-labels of tools/'
-                'pseudo_label.py', score_thr=score_thr,
+                'dataset_converters/pseudo_label.py', score_thr=score_thr,
                 num_images=len(images), num_without_detection=empty,
                 empty_images='kept' if keep_empty else 'left out',
                 date=time.strftime('%Y-%m-%d %H:%M:%S'))

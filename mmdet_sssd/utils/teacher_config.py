@@ -47,7 +47,8 @@ def pipeline_dataset(dataset_cfg: dict) -> dict:
 def load_teacher_config(path: str, cfg_options: Optional[dict] = None
                         ) -> Config:
     """Load a config for the tools that run the label teacher on test
-    images (``tools/vis_teacher.py``, ``tools/eval_teacher.py``).
+    images (``tools/analysis_tools/vis_teacher.py``,
+    ``tools/analysis_tools/eval_teacher.py``...).
 
     Merges ``cfg_options``, checks that the model is an ``SSSDDistiller``
     with a label teacher, and reorders the val and test pipelines with

@@ -1,20 +1,22 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""tools/benchmark_overhead.py end to end at a tiny size: one dense and
-one two-stage detector, each with the student, the floor and SSSD, and the
-breakdown columns. Its ratios are measurements, not asserted here."""
-import os
+"""tools/benchmarks/benchmark_overhead.py end to end at a tiny size: one
+dense and one two-stage detector, each with the student, the floor and
+SSSD, and the breakdown columns. Its ratios are measurements, not asserted
+here."""
 import os.path as osp
 import subprocess
 import sys
+
+from mmdet_sssd.utils import tools_env
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_prints_student_floor_and_sssd_with_breakdown():
-    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
+    env = tools_env(PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     proc = subprocess.run(
-        [sys.executable, 'tools/benchmark_overhead.py', '--size', '64',
-         '--batch', '1', '--iters', '1', '--variants', 'sssd',
+        [sys.executable, 'tools/benchmarks/benchmark_overhead.py', '--size',
+         '64', '--batch', '1', '--iters', '1', '--variants', 'sssd',
          '--detectors', 'RetinaNet R-50', 'Faster R-CNN R-50'],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]

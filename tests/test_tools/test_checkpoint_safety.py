@@ -1,7 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """A checkpoint whose pickle runs code is refused by every tool that loads
 one, before any of its code runs (docs/safety.md)."""
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import pytest
 import torch
 
 from mmdet_sssd.testing import make_toy_coco
-from mmdet_sssd.utils import TRUSTED_CHECKPOINTS_ENV
+from mmdet_sssd.utils import TRUSTED_CHECKPOINTS_ENV, tools_env
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(ROOT, 'configs', 'toy', 'sssd_retinanet_r18-tiny_fpn_toy.py')
@@ -42,15 +41,15 @@ COMMANDS = {
     '--resume': ['train.py', TOY, '--work-dir', 'w2', '--resume',
                  'evil.pth'],
     'test.py': ['test.py', TOY, 'evil.pth', '--work-dir', 'w3'],
-    'export_student.py': ['export_student.py', TOY, 'evil.pth',
-                          'student.pth'],
+    'export_student.py': ['model_converters/export_student.py', TOY,
+                          'evil.pth', 'student.pth'],
 }
 
 
 @pytest.mark.parametrize('name', list(COMMANDS))
 def test_tools_refuse_a_checkpoint_that_runs_code(toy_dir, name):
     script, *args = COMMANDS[name]
-    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
+    env = tools_env(PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     env.pop(TRUSTED_CHECKPOINTS_ENV, None)
     proc = subprocess.run([sys.executable, osp.join(TOOLS, script), *args],
                           cwd=str(toy_dir), env=env, capture_output=True,

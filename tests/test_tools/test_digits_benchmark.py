@@ -9,13 +9,16 @@ import sys
 
 import pytest
 
+from mmdet_sssd.utils import tools_env
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 pytest.importorskip('sklearn')
 pytest.importorskip('matplotlib')
 
 
 def run(args, cwd=ROOT):
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    # the tools run the mmdet_sssd imported here (not another installed one)
+    env = tools_env(PYTHONWARNINGS='ignore')
     proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
@@ -187,7 +190,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     data = tmp_path / 'data'
     image = json.loads((data / 'val.json').read_text())['images'][1]
     out_png = tmp_path / 'vis.png'
-    run(['tools/vis_teacher.py',
+    run(['tools/analysis_tools/vis_teacher.py',
          'configs/digits/sssd_retinanet_r18_fpn_digits.py',
          str(work_dir / 'sssd_seed100' / 'epoch_1.pth'),
          str(data / 'images' / image['file_name']), '--ann-file',
@@ -201,7 +204,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     data_options = [f'train_dataloader.dataset.data_root={root}',
                     f'test_dataloader.dataset.data_root={root}',
                     f'test_evaluator.ann_file={root}val.json', backbone]
-    out = run(['tools/eval_teacher.py',
+    out = run(['tools/analysis_tools/eval_teacher.py',
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--work-dir',
                str(tmp_path / 'eval_teacher'), '--class-probe', '8',
@@ -221,7 +224,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     probe_options = [f'train_dataloader.dataset.data_root={root}',
                      f'val_dataloader.dataset.data_root={root}', backbone]
     for extra in ([], ['--single-object']):
-        out = run(['tools/probe_teacher.py',
+        out = run(['tools/analysis_tools/probe_teacher.py',
                    'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                    str(work_dir / 'sssd_seed100' / 'epoch_1.pth'),
                    '--train-imgs', '8', '--test-imgs', '4',
@@ -236,7 +239,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
 
     # distill_grad_scale: each loss's pull on the student's maps, and the
     # lambda at which it matches the first loss's
-    out = run(['tools/distill_grad_scale.py',
+    out = run(['tools/analysis_tools/distill_grad_scale.py',
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--losses',
                'MSELoss', 'MSELoss:loss_weight=2',
@@ -288,7 +291,7 @@ def test_compare_zoo_on_fixtures(tmp_path):
      ).write_text('')
     test_json = tmp_path / 'd' / '20260102_000000' / '20260102_000000.json'
     test_json.write_text(json.dumps({'coco/bbox_mAP': 0.40}))
-    out = run(['tools/compare_zoo.py', str(tmp_path / 'a'),
+    out = run(['tools/analysis_tools/compare_zoo.py', str(tmp_path / 'a'),
                str(tmp_path / 'b'), str(tmp_path / 'c'), str(test_json)])
     lines = {l.split(' | ')[1]: l for l in out.splitlines()[2:]}
     # model zoo: RetinaNet R-50 1x 36.5, Faster R-CNN R-50 2x 38.4,
@@ -303,9 +306,9 @@ def test_compare_zoo_on_fixtures(tmp_path):
 
 
 def test_make_digits_data_coco_layout(tmp_path):
-    out = run(['tools/make_digits_data.py', '--out', str(tmp_path),
-               '--train', '4', '--val', '2', '--test', '2', '--layout',
-               'coco'])
+    out = run(['tools/dataset_converters/make_digits_data.py', '--out',
+               str(tmp_path), '--train', '4', '--val', '2', '--test', '2',
+               '--layout', 'coco'])
     for split in ('train', 'val', 'test'):
         assert (tmp_path / f'{split}.json').is_file()
         assert f'\n{split}: instances_per_image ' in out

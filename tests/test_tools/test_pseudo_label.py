@@ -1,6 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""tools/pseudo_label.py: a detector's detections on unlabeled images as a
-COCO file that mmdet's CocoDataset reads."""
+"""tools/dataset_converters/pseudo_label.py: a detector's detections on
+unlabeled images as a COCO file that mmdet's CocoDataset reads."""
 import importlib.util
 import json
 import os.path as osp
@@ -22,7 +22,8 @@ CONFIG = osp.join(ROOT, 'configs', 'toy', 'retinanet_r18-tiny_fpn_toy.py')
 
 def tool():
     spec = importlib.util.spec_from_file_location(
-        'pseudo_label_tool', osp.join(ROOT, 'tools', 'pseudo_label.py'))
+        'pseudo_label_tool',
+        osp.join(ROOT, 'tools', 'dataset_converters', 'pseudo_label.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from mmdet_sssd.testing import TOY_CLASSES, make_toy_coco
-from mmdet_sssd.utils import load_from_local_safely
+from mmdet_sssd.utils import load_from_local_safely, tools_env
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = osp.join(ROOT, 'configs', 'toy', 'sssd_retinanet_r18-tiny_fpn_toy.py')
@@ -23,8 +23,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 
 
 def run(cmd, cwd, check=True):
-    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1',
-               PYTHONPATH=os.pathsep.join([HERE, ROOT]))
+    env = tools_env(PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join([HERE, env['PYTHONPATH']])
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=600)
     if check:

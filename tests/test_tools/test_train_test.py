@@ -10,13 +10,14 @@ import sys
 import pytest
 
 from mmdet_sssd.testing import make_toy_coco
+from mmdet_sssd.utils import tools_env
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'toy', 'sssd_retinanet_r18-tiny_fpn_toy.py')
 
 
 def run(cmd, cwd):
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env = tools_env(PYTHONWARNINGS='ignore')
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, (
@@ -49,7 +50,7 @@ def test_custom_imports_build_in_fresh_interpreter(toy_dir):
             f'cfg = Config.fromfile({CONFIG!r})\n'
             'model = MODELS.build(cfg.model)\n'
             'print(type(model).__name__, type(model.teacher).__name__,'
-            ' type(model.distill_loss).__name__)\n')
+            ' type(model.label_term.feat_loss).__name__)\n')
     out = run([sys.executable, '-c', code], cwd=str(toy_dir))
     assert 'SSSDDistiller LabelEncoderTeacher JSDistanceLoss' in out
 
@@ -101,7 +102,8 @@ def test_tools_test_and_export_student(toy_dir):
     assert distilled_map
 
     student = osp.join(work_dir, 'student.pth')
-    run([sys.executable, osp.join(ROOT, 'tools', 'export_student.py'),
+    run([sys.executable,
+         osp.join(ROOT, 'tools', 'model_converters', 'export_student.py'),
          CONFIG, ckpt, student], cwd=str(toy_dir))
     # The exported pair is a stock mmdet model: mmdet's own test script,
     # without the plugin, gives the same COCO numbers.

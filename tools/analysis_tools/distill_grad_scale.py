@@ -1,7 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """How hard does each distillation loss pull the student's maps?
 
-    python tools/distill_grad_scale.py CONFIG [CHECKPOINT]
+    python tools/analysis_tools/distill_grad_scale.py CONFIG [CHECKPOINT]
         [--losses MSELoss JSDistanceLoss JSDistanceLoss:tau=0.5]
         [--batches 8] [--cfg-options ...]
 
@@ -17,25 +17,18 @@ Without CHECKPOINT the model is measured at initialisation. The adapter is
 the one the config trains (for its own ``distill_loss``). Each loss is
 ``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``.
 """
-import argparse
 import ast
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmdet_sssd.utils import model_tool_parser
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?')
+    parser = model_tool_parser(__doc__, checkpoint_required=False)
     parser.add_argument('--losses', nargs='+', metavar='TYPE[:K=V,...]',
                         help='defaults to MSELoss (LGD) and the config\'s '
                         'distill_loss; the first is the reference')
     parser.add_argument('--batches', type=int, default=8)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
@@ -84,20 +77,13 @@ def measure(model, loader, losses, num_batches):
 def main():
     args = parse_args()
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    from mmengine.runner import Runner, load_checkpoint
+    from mmengine.runner import Runner
 
-    import mmdet_sssd  # noqa: F401
-    from mmdet_sssd.utils import load_teacher_config
-    register_all_modules()
+    from mmdet_sssd.utils import load_model
 
-    try:
-        cfg = load_teacher_config(args.config, args.cfg_options)
-    except ValueError as e:
-        sys.exit(str(e))
-    model = MODELS.build(cfg.model)
-    if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    # without a checkpoint: the fresh parameters, not the init_cfg's
+    cfg, model, _ = load_model(args.config, args.checkpoint,
+                               args.cfg_options, teacher=True)
     model.train()  # the maps as in training (BN on batch statistics)
     if args.losses:
         labels = args.losses

@@ -1,7 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Put COCO results of distilled runs next to the OpenMMLab model zoo.
 
-    python tools/compare_zoo.py RUN [RUN ...] [--configs-dir configs]
+    python tools/analysis_tools/compare_zoo.py RUN [RUN ...]
+        [--configs-dir configs]
 
 RUN is a work dir of tools/train.py or tools/test.py (its ``<config>.py``
 and the newest ``coco/bbox_mAP`` it logged are read), or a results JSON
@@ -9,8 +10,9 @@ and the newest ``coco/bbox_mAP`` it logged are read), or a results JSON
 zoo config the plugin's config is named after (its name without the
 method prefix, ``-`` and ``_`` alike: ``sssd_retinanet_r101_fpn_1x_coco``
 -> ``retinanet_r101_fpn_1x_coco``), else the ``mmdet::`` base it inherits
-(followed through relative ``_base_`` files); its box AP is read offline from the ``metafile.yml``
-files of the installed mmdet. Prints a Markdown table.
+(followed through relative ``_base_`` files); its box AP is read offline
+from the ``metafile.yml`` files of the installed mmdet. Prints a Markdown
+table.
 """
 import argparse
 import glob
@@ -20,7 +22,8 @@ import os.path as osp
 import re
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the folder of tools/ and configs/ (a checkout, or an install's .mim)
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():

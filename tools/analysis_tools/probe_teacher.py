@@ -1,9 +1,9 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Where does the label teacher keep, or lose, each object's class?
 
-    python tools/probe_teacher.py CONFIG [CHECKPOINT] [--train-imgs 300]
-                                  [--test-imgs 200] [--single-object]
-                                  [--out report.json] [--cfg-options ...]
+    python tools/analysis_tools/probe_teacher.py CONFIG [CHECKPOINT]
+        [--train-imgs 300] [--test-imgs 200] [--single-object]
+        [--out report.json] [--cfg-options ...]
 
 Runs the config's SSSDDistiller on training images (the probes' fit, with
 the test pipeline: no augmentation) and val images (their score) and
@@ -19,22 +19,16 @@ prints (mmdet_sssd.analysis.teacher_probes):
 Without CHECKPOINT the model is freshly initialised (its init_cfg, e.g. a
 pretrained backbone). ``--single-object`` keeps only the first object of
 each image: the control where the routing is trivial. The teacher's AP and
-class-agnostic AP: tools/eval_teacher.py.
+class-agnostic AP: tools/analysis_tools/eval_teacher.py.
 """
-import argparse
 import json
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmdet_sssd.utils import model_tool_parser
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?', default=None)
+    parser = model_tool_parser(__doc__, checkpoint_required=False)
     parser.add_argument('--train-imgs', type=int, default=300)
     parser.add_argument('--test-imgs', type=int, default=200)
     parser.add_argument('--single-object', action='store_true',
@@ -42,33 +36,22 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of a fresh initialisation')
     parser.add_argument('--out', help='also write the report as JSON')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     import torch
-    from mmdet.registry import DATASETS, MODELS
-    from mmdet.utils import register_all_modules
-    from mmengine.runner import load_checkpoint
+    from mmdet.registry import DATASETS
     from mmengine.runner.utils import set_random_seed
 
-    import mmdet_sssd  # noqa: F401
     from mmdet_sssd.analysis import (collect_teacher_probes, format_report,
                                      probe_report)
-    from mmdet_sssd.utils import load_gt_first, load_teacher_config
-    register_all_modules()
-    try:
-        cfg = load_teacher_config(args.config, args.cfg_options)
-    except ValueError as e:
-        sys.exit(str(e))
-    set_random_seed(args.seed)
-    model = MODELS.build(cfg.model)
-    if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
-    else:
-        model.init_weights()
+    from mmdet_sssd.utils import load_gt_first, load_model
+    set_random_seed(args.seed)  # a fresh initialisation's
+    cfg, model, _ = load_model(args.config, args.checkpoint,
+                               args.cfg_options, teacher=True,
+                               init_weights=True)
     test_pipeline = cfg.val_dataloader.dataset.pipeline
     train_cfg = cfg.train_dataloader.dataset.copy()
     if 'pipeline' not in train_cfg:

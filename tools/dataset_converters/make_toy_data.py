@@ -1,15 +1,12 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Write the toy shapes dataset read by configs/toy/ (COCO format).
 
-    python tools/make_toy_data.py [--out data/toy] [--train 64] [--val 16]
+    python tools/dataset_converters/make_toy_data.py [--out data/toy]
+        [--train 64] [--val 16]
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdet_sssd.testing import make_toy_coco  # noqa: E402
+from mmdet_sssd.testing import make_toy_coco
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])

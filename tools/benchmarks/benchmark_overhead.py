@@ -2,8 +2,8 @@
 """Training cost of SSSD against the student and the method's floor,
 measured side by side.
 
-    python tools/benchmark_overhead.py [--variants sssd lgd head-off]
-                                       [--iters 4] [--size 512] [--batch 2]
+    python tools/benchmarks/benchmark_overhead.py
+        [--variants sssd lgd head-off] [--iters 4] [--size 512] [--batch 2]
 
 For RetinaNet, FCOS and Faster R-CNN R-50 (stock configs, random init,
 512x512, batch 2, CPU by default) it trains, on the same inputs and
@@ -23,7 +23,6 @@ assignment and the RPN's proposals.
 import argparse
 import json
 import os
-import os.path as osp
 import resource
 import statistics
 import subprocess
@@ -31,10 +30,10 @@ import sys
 import time
 from contextlib import contextmanager
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
+from mmdet_sssd.benchmarking.step_cost import Floor
+from mmdet_sssd.utils.mmdet_tools import tools_env
 
 DETECTORS = {
     'RetinaNet R-50': 'retinanet/retinanet_r50_fpn_1x_coco.py',
@@ -96,31 +95,6 @@ def build(config, mode, device):
     if mode == 'floor':
         model = Floor(model)
     return model.train()
-
-
-class Floor(nn.Module):
-    """The student plus one more pass of its own head(s) on a second,
-    gradient-carrying copy of its maps (targets, proposals and sampling
-    computed again): what a label-guided teacher costs at least."""
-
-    def __init__(self, detector):
-        from mmdet_sssd.models.distill.runners import build_runner
-        super().__init__()
-        self.student = detector
-        self.data_preprocessor = detector.data_preprocessor
-        self.runner = build_runner(detector)
-
-    def forward(self, inputs, data_samples, mode='loss'):
-        from mmdet_sssd.models.distill.runners import DetectorRunner
-        feats = self.student.extract_feat(inputs)
-        copy = [f.clone() for f in feats]
-        ours, again = [out.losses for out in DetectorRunner.run(
-            self.runner, [feats, copy], data_samples, [True, True])]
-        ours.update({f'copy.{k}': v for k, v in again.items()})
-        return ours
-
-    def parse_losses(self, losses):
-        return self.student.parse_losses(losses)
 
 
 @contextmanager
@@ -273,7 +247,9 @@ def measure(args, config, modes):
     cmd = [sys.executable, __file__, '--worker', config, ','.join(modes),
            '--iters', str(args.iters), '--size', str(args.size), '--batch',
            str(args.batch), '--device', args.device]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    # the worker runs this process's mmdet_sssd
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         env=tools_env())
     lines = [l for l in out.stdout.splitlines() if l.startswith('RESULT ')]
     if out.returncode or not lines:
         sys.exit(f'{config} ({modes}) failed:\n{out.stderr[-3000:]}')

@@ -2,7 +2,8 @@
 """Pseudo-label unlabeled images with a trained detector (SAD's offline
 step): its detections above a score threshold, as a COCO file.
 
-    python tools/pseudo_label.py CONFIG CHECKPOINT IMAGES OUT.json
+    python tools/dataset_converters/pseudo_label.py CONFIG CHECKPOINT \
+        IMAGES OUT.json
         [--score-thr 0.5] [--img-dir DIR] [--categories-from ANN.json]
         [--batch-size 8] [--keep-empty] [--device cuda:0]
         [--cfg-options ...]
@@ -19,21 +20,16 @@ no detection above the threshold are left out (counted in the file's
 checkpoint is read by mmdet_sssd's safe loader (docs/safety.md). See
 docs/user_guides/semi_supervised.md for the threshold.
 """
-import argparse
 import json
 import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmdet_sssd.utils import model_tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser = model_tool_parser(__doc__)
     parser.add_argument('images', help='a folder of images or a COCO '
                         'image-list .json')
     parser.add_argument('out', help='the COCO .json to write')
@@ -50,7 +46,6 @@ def parse_args(argv=None):
                         'annotations)')
     parser.add_argument('--device', default=None,
                         help='default: cuda:0 if available, else cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if not 0 <= args.score_thr <= 1:
         parser.error(f'--score-thr must be in [0, 1], got {args.score_thr}')
@@ -62,22 +57,15 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     import torch
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
 
-    import mmdet_sssd  # noqa: F401  (registers the safe checkpoint loader)
-    from mmdet.registry import MODELS
-    from mmdet_sssd.utils.pseudo_label import (categories_for, list_images,
-                                               pseudo_label, inference_pipeline)
+    from mmdet_sssd.utils import load_model
+    from mmdet_sssd.utils.pseudo_label import (categories_for,
+                                               inference_pipeline,
+                                               list_images, pseudo_label)
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
     images = list_images(args.images, args.img_dir)
-    model = MODELS.build(cfg.model)
-    ckpt = load_checkpoint(model, args.checkpoint, map_location='cpu')
+    cfg, model, ckpt = load_model(args.config, args.checkpoint,
+                                  args.cfg_options)
     classes = (ckpt.get('meta', {}).get('dataset_meta') or {}).get(
         'classes') or cfg.get('train_dataloader', {}).get(
             'dataset', {}).get('metainfo', {}).get('classes')

@@ -1,8 +1,9 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Pretrain the digits benchmark's backbone (its "ImageNet" weights).
 
-    python tools/pretrain_digits_backbone.py [--out data/digits/backbone.pth]
-        [--crops 12000] [--epochs 6] [--seed 0] [--data-seed 0]
+    python tools/benchmarks/pretrain_digits_backbone.py
+        [--out data/digits/backbone.pth] [--crops 12000] [--epochs 6]
+        [--seed 0] [--data-seed 0]
 
 Classifies crops rendered from the train split's source digits only (the
 ten digits and a clutter-only "background" class), deterministically, on one
@@ -13,12 +14,8 @@ thread, and writes the backbone weights where the digits configs'
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdet_sssd.datasets.digits_pretrain import \
-    pretrain_digits_backbone  # noqa: E402
+from mmdet_sssd.datasets.digits_pretrain import pretrain_digits_backbone
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])

@@ -2,26 +2,22 @@
 """Write the handwritten-digits detection dataset (COCO format) read by
 configs/digits/: real sklearn digits on cluttered 96x96 images.
 
-    python tools/make_digits_data.py [--out data/digits] [--train 1000]
-        [--val 200] [--test 0] [--seed 0] [--max-scale 48] [--max-iou 0.15]
-        [--layout digits|coco]
+    python tools/dataset_converters/make_digits_data.py [--out data/digits]
+        [--train 1000] [--val 200] [--test 0] [--seed 0] [--max-scale 48]
+        [--max-iou 0.15] [--layout digits|coco]
 
-tools/digits_benchmark.py runs it (with the defaults, and a 2000-image test
-split) when its data folder is missing or was written by another generator
-version. ``--layout coco`` writes scenes with COCO's instances and
-categories per image and its small / medium / large mix, 192 pixels square
-(mmdet_sssd/datasets/coco_layout.py); it prints what each split holds.
+tools/digits_benchmark.py makes the same data (with the defaults, and a
+2000-image test split) when its data folder is missing or was written by
+another generator version. ``--layout coco`` writes scenes with COCO's
+instances and categories per image and its small / medium / large mix,
+192 pixels square (mmdet_sssd/datasets/coco_layout.py); it prints what
+each split holds.
 """
 import argparse
 import json
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmdet_sssd.datasets import (generate_digits_coco,  # noqa: E402
-                                 scene_statistics)
+from mmdet_sssd.datasets import generate_digits_coco, scene_statistics
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])

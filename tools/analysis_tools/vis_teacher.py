@@ -1,8 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Show what the teacher teaches on one image.
 
-    python tools/vis_teacher.py CONFIG CHECKPOINT IMAGE [--ann-file A.json]
-                                [--out teacher.png]
+    python tools/analysis_tools/vis_teacher.py CONFIG CHECKPOINT IMAGE
+        [--ann-file A.json] [--out teacher.png] [--cfg-options ...]
 
 For each FPN level: the image with its GT boxes, the student's map and the
 teacher's map as the distillation loss sees them (after the adapter and the
@@ -12,27 +12,21 @@ image's GT boxes: IMAGE must be in the annotation file (default: the
 config's val annotations; with --ann-file, the config's image prefix is
 taken under the annotation file's folder).
 """
-import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
+from mmengine.dataset import pseudo_collate
 
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.runner import load_checkpoint  # noqa: E402
+from mmdet_sssd.utils import model_tool_parser
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser = model_tool_parser(__doc__)
     parser.add_argument('image', help='image path (or file name) in the '
                         'annotation file')
     parser.add_argument('--ann-file', help='COCO json with the image')
     parser.add_argument('--out', default='teacher.png')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
@@ -50,21 +44,15 @@ def main():
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-    from mmdet.registry import DATASETS, MODELS
-    from mmdet.utils import register_all_modules
+    from mmdet.registry import DATASETS
 
-    import mmdet_sssd  # noqa: F401
     from mmdet_sssd.models.distill.feature_loss import instance_norm
-    from mmdet_sssd.utils import load_teacher_config
-    register_all_modules()
+    from mmdet_sssd.utils import load_model
 
-    try:
-        # the val GT is then resized with the image
-        cfg = load_teacher_config(args.config, args.cfg_options)
-    except ValueError as e:
-        sys.exit(str(e))
-    model = MODELS.build(cfg.model).eval()
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    # the val GT is resized with the image (the teacher's config)
+    cfg, model, _ = load_model(args.config, args.checkpoint,
+                               args.cfg_options, teacher=True)
+    model.eval()
 
     dataset_cfg = cfg.val_dataloader.dataset.copy()
     if args.ann_file:

@@ -1,8 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Score the label teacher: the student's head on the teacher's maps.
 
-    python tools/eval_teacher.py CONFIG CHECKPOINT [--work-dir DIR]
-                                 [--cfg-options ...]
+    python tools/analysis_tools/eval_teacher.py CONFIG CHECKPOINT
+        [--work-dir DIR] [--class-probe N] [--cfg-options ...]
 
 Runs the config's test set and metric (mmdet's CocoMetric for COCO-style
 data) through ``SelfDistillValLoop``: each test image's teacher maps are
@@ -21,25 +21,19 @@ levels concatenated), on N training images, and prints its accuracy on the
 test set, for the student's maps and for the teacher's: is the label, which
 the teacher is given, readable from what the student is pulled toward?
 """
-import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import DictAction  # noqa: E402
+from mmdet_sssd.utils import model_tool_parser
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser = model_tool_parser(__doc__)
     parser.add_argument('--work-dir', help='defaults to '
                         'work_dirs/eval_teacher/<config name>')
     parser.add_argument('--class-probe', type=int, default=0, metavar='N',
                         help='also fit a linear class probe on N training '
                         'images (needs scikit-learn)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
@@ -104,17 +98,10 @@ def class_probe(runner, cfg, num_imgs):
 
 def main():
     args = parse_args()
-    from mmdet.utils import register_all_modules
     from mmengine.runner import Runner
 
-    import mmdet_sssd  # noqa: F401
-    from mmdet_sssd.utils import load_teacher_config
-    register_all_modules()
-
-    try:
-        cfg = load_teacher_config(args.config, args.cfg_options)
-    except ValueError as e:
-        sys.exit(str(e))
+    from mmdet_sssd.utils import load_config
+    cfg = load_config(args.config, args.cfg_options, teacher=True)
     # the test set through the loop that scores the student and its teacher
     cfg.val_cfg = dict(type='SelfDistillValLoop')
     cfg.val_dataloader = cfg.test_dataloader

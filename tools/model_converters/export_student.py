@@ -1,7 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """Export the student of a distillation checkpoint as a stock mmdet model.
 
-    python tools/export_student.py CONFIG CHECKPOINT OUT.pth
+    python tools/model_converters/export_student.py CONFIG CHECKPOINT OUT.pth
 
 Writes OUT.pth with the student's weights only (teacher, adapter and
 optimizer state dropped; plain tensors, loadable with
@@ -9,26 +9,20 @@ optimizer state dropped; plain tensors, loadable with
 without the plugin, e.g. for ``python mmdet/tools/test.py OUT.py OUT.pth``.
 The student is rebuilt from the config and loaded strictly as a check.
 """
-import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
+from mmengine.config import Config
+from mmengine.runner import CheckpointLoader
 
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import CheckpointLoader  # noqa: E402
-
-from mmdet_sssd import CrashSafeCheckpointHook  # noqa: E402
-from mmdet_sssd.utils import student_config, student_state_dict  # noqa: E402
+from mmdet_sssd import CrashSafeCheckpointHook
+from mmdet_sssd.utils import (model_tool_parser, student_config,
+                              student_state_dict)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='distillation config')
-    parser.add_argument('checkpoint', help='checkpoint written by training')
+    parser = model_tool_parser(__doc__)
     parser.add_argument('out', help='output .pth path')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 

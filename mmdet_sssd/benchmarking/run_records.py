@@ -1,0 +1,134 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""What a benchmark reads back from a run's work dir (mmengine's logged
+scalars, the scoring's metrics) and records about where it ran."""
+import glob
+import json
+import os
+import os.path as osp
+import platform
+import subprocess
+from typing import Dict, List, Optional, Tuple
+
+from .pool import job_name
+
+# (record key, CocoMetric key) of the box AP at each IoU and size
+METRICS = [('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'),
+           ('AP75', 'bbox_mAP_75'), ('APs', 'bbox_mAP_s'),
+           ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l')]
+
+
+def scores_teacher(run_dir: str) -> bool:
+    """Whether the run's config (dumped by the runner) validates with
+    SelfDistillValLoop, i.e. has a label teacher to score."""
+    return any('SelfDistillValLoop' in open(p).read()
+               for p in glob.glob(osp.join(run_dir, '*.py')))
+
+
+def _zero_missing(metrics: dict, prefixes: List[str], run_dir: str,
+                  when: str) -> None:
+    """CocoMetric logs nothing when no box passed the score threshold:
+    that is an AP of 0, said in a message."""
+    for prefix in prefixes:
+        if f'{prefix}bbox_mAP' not in metrics:
+            print(f'[{job_name()}] {run_dir}: no detections of '
+                  f'{prefix[:-1]} {when}: AP counted as 0', flush=True)
+            metrics.update({f'{prefix}{key}': 0.0 for _, key in METRICS})
+
+
+def read_test_metrics(run_dir: str) -> dict:
+    """The metrics of the run's newest scoring in ``<run_dir>/test``, as
+    logged, with 0 for an empty metric."""
+    out = osp.join(run_dir, 'test')
+    # test.py logs to <ts>/<ts>.json, eval_teacher.py (a val loop) to
+    # <ts>/vis_data/scalars.json: the newest run's metrics
+    newest = sorted(d for d in os.listdir(out)
+                    if osp.isdir(osp.join(out, d)))[-1]
+    metrics = {}
+    for path in glob.glob(osp.join(out, newest, '**', '*.json'),
+                          recursive=True):
+        with open(path) as f:
+            for line in f:
+                metrics.update(json.loads(line))
+    prefixes = ['coco/'] + (['teacher/coco/']
+                            if scores_teacher(run_dir) else [])
+    _zero_missing(metrics, prefixes, run_dir, 'on the test split')
+    return metrics
+
+
+def test_record(metrics: dict) -> dict:
+    """The test split's AP (percent) of the student, and of the label
+    teacher and both class-agnostic where logged."""
+    record = {name: None if metrics[f'coco/{key}'] == -1 else
+              round(100 * max(metrics[f'coco/{key}'], 0.0), 1)
+              for name, key in METRICS}
+    for name, prefix in (('teacher_AP', 'teacher/coco/'),
+                         ('teacher_agnostic_AP', 'teacher/coco_agnostic/'),
+                         ('agnostic_AP', 'coco_agnostic/')):
+        if f'{prefix}bbox_mAP' in metrics:
+            record[name] = round(100 * metrics[f'{prefix}bbox_mAP'], 1)
+    return record
+
+
+def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
+    """Train and val records of the newest run in ``work_dir``."""
+    runs = sorted(d for d in os.listdir(work_dir)
+                  if osp.isfile(osp.join(work_dir, d, 'vis_data',
+                                         'scalars.json')))
+    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+        records = [json.loads(line) for line in f]
+    train = [r for r in records if 'lr' in r]
+    # one record per validation
+    val = [r for r in records if 'lr' not in r and 'step' in r]
+    prefixes = ['coco/'] + (['teacher/coco/']
+                            if scores_teacher(work_dir) else [])
+    # the class-agnostic AP (SelfDistillValLoop with a CocoMetric)
+    prefixes += [p for p in ('coco_agnostic/', 'teacher/coco_agnostic/')
+                 if any(f'{p}bbox_mAP_50' in r for r in val)]
+    for r in val:
+        _zero_missing(r, prefixes, work_dir, f'at validation {r["step"]}')
+    return train, val
+
+
+def curves(train: List[dict], val: List[dict]) -> Dict[str, list]:
+    """A run's curves for its record: the val AP at each validation (of
+    the student, of its label teacher and both class-agnostic, None where
+    not logged) and the (iteration, lambda, LR) schedule."""
+    def ap(key):
+        return [round(100 * v[f'{key}/bbox_mAP'], 1) for v in val
+                if f'{key}/bbox_mAP' in v] or None
+    return dict(val_ap=ap('coco') or [],
+                teacher_val_ap=ap('teacher/coco'),
+                teacher_agnostic_val_ap=ap('teacher/coco_agnostic'),
+                agnostic_val_ap=ap('coco_agnostic'),
+                schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
+                          for r in train])
+
+
+def code_version(root: str) -> Optional[str]:
+    """The commit of the checkout ``root``, ``-dirty`` with uncommitted
+    changes; None outside a git checkout."""
+    try:
+        return subprocess.run(
+            ['git', 'describe', '--always', '--dirty'], cwd=root,
+            capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine(device: str = 'cpu') -> str:
+    """The machine in words: CPU model, cores, and the GPU the runs used
+    (``device='cuda'``) or 'CPU only'."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    if device == 'cuda':
+        import torch
+        return (f'{model}, {os.cpu_count()} cores, '
+                f'{torch.cuda.get_device_name(0)}')
+    return f'{model}, {os.cpu_count()} cores, CPU only'

@@ -1,0 +1,124 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""What one training step costs: configs timed side by side in one
+process, and the method's floor (the student with its head(s) run a second
+time, no teacher) that ``tools/benchmarks/benchmark_overhead.py`` also
+measures."""
+import math
+import statistics
+import time
+from typing import List, Tuple
+
+import torch
+import torch.nn as nn
+
+
+class Floor(nn.Module):
+    """The student plus one more pass of its own head(s) on a second,
+    gradient-carrying copy of its maps (targets, proposals and sampling
+    computed again): what a label-guided teacher costs at least."""
+
+    def __init__(self, detector):
+        from mmdet_sssd.models.distill.runners import build_runner
+        super().__init__()
+        self.student = detector
+        self.data_preprocessor = detector.data_preprocessor
+        self.runner = build_runner(detector)
+
+    def forward(self, inputs, data_samples, mode='loss'):
+        from mmdet_sssd.models.distill.runners import DetectorRunner
+        feats = self.student.extract_feat(inputs)
+        copy = [f.clone() for f in feats]
+        ours, again = [out.losses for out in DetectorRunner.run(
+            self.runner, [feats, copy], data_samples, [True, True])]
+        ours.update({f'copy.{k}': v for k, v in again.items()})
+        return ours
+
+    def parse_losses(self, losses):
+        return self.student.parse_losses(losses)
+
+
+def _build(path: str, data_root: str, num_train: int, batches: dict):
+    """(model, optimizer, batch size, steps of its schedule) of a config,
+    its backbone not loaded; its first 8 batches on ``data_root`` are
+    added to ``batches`` (by batch size)."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmdet_sssd.models.distill.phases import Phase
+    cfg = Config.fromfile(path)
+    cfg.model.get('detector', cfg.model).backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    if hasattr(model, 'phases'):  # past any warm-up (the hook's job)
+        model.phase = Phase()
+    loader = cfg.train_dataloader
+    loader.dataset.data_root = data_root + '/'
+    if loader.batch_size not in batches:
+        batches[loader.batch_size] = [
+            b for _, b in zip(range(8), Runner.build_dataloader(loader))]
+    iters = cfg.train_cfg.max_epochs * math.ceil(
+        num_train / loader.batch_size)
+    return (model, torch.optim.AdamW(model.parameters(), lr=1e-5),
+            loader.batch_size, iters)
+
+
+def _floor(baseline: str, like: tuple) -> tuple:
+    """The floor of the ``baseline`` config, with the batch size and steps
+    of its entry ``like``."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    cfg = Config.fromfile(baseline)
+    cfg.model.backbone.init_cfg = None
+    floor = Floor(MODELS.build(cfg.model))
+    floor.student.init_weights()
+    return (floor.train(), torch.optim.AdamW(floor.parameters(), lr=1e-5),
+            like[2], like[3])
+
+
+def _train_step(model, optim, batch) -> float:
+    start = time.perf_counter()
+    data = model.data_preprocessor(batch, True)
+    loss, _ = model.parse_losses(model(**data, mode='loss'))
+    optim.zero_grad()
+    loss.backward()
+    optim.step()
+    return time.perf_counter() - start
+
+
+def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
+              num_train: int) -> str:
+    """Median seconds of one training step (forward, backward, AdamW step)
+    of each (name, config) of ``configs``, the configs' steps interleaved
+    on one thread so that they share the machine's load alike; also times
+    the config's whole schedule (steps per run x median). With a config
+    named ``baseline``, its floor too. Returns a markdown table."""
+    from mmdet.utils import register_all_modules
+
+    import mmdet_sssd  # noqa: F401
+    register_all_modules()
+    torch.set_num_threads(1)
+    models, batches = {}, {}
+    for name, path in configs:
+        models[name] = _build(path, data_root, num_train, batches)
+    if 'baseline' in models:
+        models['floor (baseline + its head again)'] = _floor(
+            dict(configs)['baseline'], models['baseline'])
+    times = {name: [] for name in models}
+    for i in range(steps + 2):
+        for name, (model, optim, bs, _) in models.items():
+            spent = _train_step(model, optim,
+                                batches[bs][i % len(batches[bs])])
+            if i >= 2:  # the first steps warm up the allocator
+                times[name].append(spent)
+    lines = ['| config | batch | s / step (median) | x baseline | steps '
+             f'per run ({num_train} images) | s of steps per run |',
+             '|---|---|---|---|---|---|']
+    base = statistics.median(times.get('baseline') or next(iter(
+        times.values())))
+    for name, (_, _, bs, iters) in models.items():
+        med = statistics.median(times[name])
+        lines.append(f'| {name} | {bs} | {med:.3f} | {med / base:.2f} | '
+                     f'{iters} | {med * iters:.0f} |')
+    return '\n'.join(lines)

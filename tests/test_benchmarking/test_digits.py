@@ -1,0 +1,59 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""The digits preset: its schedules read from the configs, and the options
+each method's training gets."""
+import os.path as osp
+
+import pytest
+
+from mmdet_sssd.benchmarking.digits import (CONFIGS, DigitsJob,
+                                            digits_root, schedule_options)
+
+
+def config(method):
+    return osp.join(digits_root(), CONFIGS[method])
+
+
+def test_schedule_options_find_the_step_scheduler_by_type(tmp_path):
+    # the options the job passed before (the step LR is the second
+    # scheduler of the digits configs, after the warm-up)
+    assert schedule_options(config('baseline'), 12, by_epoch=True) == [
+        'train_cfg.max_epochs=12', 'param_scheduler.1.end=12',
+        'param_scheduler.1.milestones=[8,10]',
+        'default_hooks.checkpoint.interval=12']
+    assert schedule_options(config('semi-baseline'), 4, by_epoch=False) == [
+        'train_cfg.max_iters=4', 'train_cfg.val_interval=1',
+        'param_scheduler.1.end=4', 'param_scheduler.1.milestones=[2,3]',
+        'default_hooks.checkpoint.interval=4']
+    # found where it is, not at an assumed position
+    first = tmp_path / 'first.py'
+    first.write_text("param_scheduler = [dict(type='MultiStepLR', end=2, "
+                     "milestones=[1]), dict(type='LinearLR', end=1)]\n")
+    assert schedule_options(str(first), 1, True)[1:3] == [
+        'param_scheduler.0.end=1', 'param_scheduler.0.milestones=[1,1]']
+    none = tmp_path / 'none.py'
+    none.write_text("param_scheduler = [dict(type='LinearLR', end=1)]\n")
+    with pytest.raises(ValueError, match='no MultiStepLR'):
+        schedule_options(str(none), 1, True)
+
+
+def test_training_options_same_seed_and_data_order_in_every_arm(tmp_path):
+    job = DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth',
+                    arms={m: CONFIGS[m] for m in ('baseline', 'sssd')},
+                    work_dir=str(tmp_path / 'job'), experiment='e',
+                    cfg_options=['extra=1'])
+    root = str(tmp_path / 'data') + '/'
+    (_, seed), _, base, _ = job.train_task('baseline', 7)
+    _, _, sssd, _ = job.train_task('sssd', 7)
+    assert seed == 7
+    for cmd, prefix in ((base, 'model.'), (sssd, 'model.detector.')):
+        options = cmd[cmd.index('--cfg-options') + 1:]
+        assert options[0] == f'train_dataloader.dataset.data_root={root}'
+        assert f'{prefix}backbone.init_cfg.checkpoint=bb.pth' in options
+        assert 'param_scheduler.1.end=1' in options
+        # the seed's options, then the user's
+        assert options[-3:] == ['randomness.seed=7',
+                                'train_dataloader.sampler.seed=7',
+                                'extra=1']
+    assert job.record_fields('baseline', 7) == dict(
+        epochs=1, iters=None, num_train=8, num_val=4)
+    assert job.record_fields('semi-baseline', 7)['iters'] == 4

@@ -1,0 +1,49 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""What a benchmark reads back from a run's work dir, on fixtures written
+as mmengine and the tools write them."""
+import json
+
+from mmdet_sssd.benchmarking import (curves, machine, read_scalars,
+                                     read_test_metrics)
+from mmdet_sssd.benchmarking.run_records import test_record as ap_record
+
+
+def write_lines(path, records):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(''.join(json.dumps(r) + '\n' for r in records))
+
+
+def test_scalars_curves_and_an_empty_metric_as_zero(tmp_path, capsys):
+    # a label teacher's run: SelfDistillValLoop in the dumped config
+    (tmp_path / 'cfg.py').write_text(
+        "val_cfg = dict(type='SelfDistillValLoop')")
+    write_lines(tmp_path / '20260101_000000' / 'vis_data' / 'scalars.json', [
+        dict(lr=0.1, iter=1, distill_coef=0.5, loss=1.0),
+        {'coco/bbox_mAP': 0.25, 'teacher/coco/bbox_mAP': 0.5, 'step': 1},
+        # no box passed the threshold: CocoMetric logged nothing
+        {'step': 2}])
+    train, val = read_scalars(str(tmp_path))
+    assert 'no detections of coco at validation 2' in capsys.readouterr().out
+    run = curves(train, val)
+    assert run['val_ap'] == [25.0, 0.0]
+    assert run['teacher_val_ap'] == [50.0, 0.0]
+    assert run['agnostic_val_ap'] is None
+    assert run['schedule'] == [(1, 0.5, 0.1)]
+
+
+def test_test_metrics_of_the_newest_scoring(tmp_path):
+    (tmp_path / 'cfg.py').write_text('model = dict()')
+    old = {'coco/' + k: 0.1 for k in ('bbox_mAP', 'bbox_mAP_50',
+                                      'bbox_mAP_75', 'bbox_mAP_s',
+                                      'bbox_mAP_m', 'bbox_mAP_l')}
+    new = dict(old, **{'coco/bbox_mAP': 0.4, 'coco/bbox_mAP_l': -1})
+    write_lines(tmp_path / 'test' / '20260101_000000' / 'a.json', [old])
+    write_lines(tmp_path / 'test' / '20260102_000000' / 'b.json', [new])
+    record = ap_record(read_test_metrics(str(tmp_path)))
+    # -1: no object of that size in the test set
+    assert record == dict(AP=40.0, AP50=10.0, AP75=10.0, APs=10.0,
+                          APm=10.0, APl=None)
+
+
+def test_machine_in_words():
+    assert machine('cpu').endswith('cores, CPU only')

@@ -1,0 +1,67 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""tools/benchmarks/paired_comparison.py end to end on CPU: the toy
+baseline and its SSSD on two seeds, the paired tables, the records, and a
+rerun that reuses the finished runs."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from mmdet_sssd.testing import make_toy_coco
+from mmdet_sssd.utils import tools_env
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'benchmarks', 'paired_comparison.py')
+TOY = osp.join(ROOT, 'configs', 'toy')
+pytest.importorskip('matplotlib')
+
+
+def run(args, cwd):
+    # the tool and its trainings run the mmdet_sssd imported here
+    proc = subprocess.run([sys.executable, TOOL] + args, cwd=cwd,
+                          env=tools_env(PYTHONWARNINGS='ignore',
+                                        OMP_NUM_THREADS='1'),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc.stdout
+
+
+def test_two_toy_configs_on_two_seeds(tmp_path):
+    # the configs read data/toy/ of the directory the command runs in
+    make_toy_coco(str(tmp_path / 'data' / 'toy'))
+    arms = [f'baseline={TOY}/retinanet_r18-tiny_fpn_toy.py',
+            f'sssd={TOY}/sssd_retinanet_r18-tiny_fpn_toy.py']
+    common = ['--seeds', '0,1', '--work-dir', 'job', '--threads', '1']
+    out = run(arms + common + ['--cfg-options', 'train_cfg.max_epochs=1'],
+              cwd=str(tmp_path))
+    assert '| method | seeds | AP | AP50 | AP75 | APs | APm |' in out
+    assert '| baseline | 2 |' in out and '| sssd | 2 |' in out
+    assert '| sssd - baseline | ' in out
+    assert 'sssd - baseline: ' in out and '95% interval [' in out
+    records = json.loads((tmp_path / 'job' / 'results.json').read_text())
+    assert [(r['method'], r['seed']) for r in records] == [
+        ('baseline', 0), ('baseline', 1), ('sssd', 0), ('sssd', 1)]
+    for r in records:
+        assert r['split'] == 'test' and 0 <= r['AP'] <= 100
+        assert r['cfg_options'] == ['train_cfg.max_epochs=1']
+        assert r['config'].startswith(TOY)
+    # the label teacher was scored beside its student
+    assert all('teacher_AP' in r for r in records if r['method'] == 'sssd')
+    log = (tmp_path / 'job' / 'sssd_seed1' / 'run.json').read_text()
+    assert json.loads(log)['schedule']  # lambda and LR per logged iteration
+    for name in ('results.md', 'curves.png'):
+        assert (tmp_path / 'job' / name).stat().st_size > 0
+    # every arm of a seed got the seed and the sampler's seed
+    dumped = (tmp_path / 'job' / 'baseline_seed1' /
+              'retinanet_r18-tiny_fpn_toy.py').read_text()
+    assert 'seed=1' in dumped.replace(' ', '')
+
+    again = run(arms + common + ['--skip-existing', '--no-figures',
+                                 '--reference', 'sssd'], cwd=str(tmp_path))
+    assert 'reusing the finished run' in again and 'training' not in again
+    assert '| baseline - sssd | ' in again
+    tables = run(['--table', str(tmp_path / 'job' / 'results.json')],
+                 cwd=str(tmp_path))
+    assert '### job' in tables and '| sssd - baseline | ' in tables

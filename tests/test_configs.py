@@ -10,7 +10,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.models.detectors.frozen_detector import FrozenDetector
+from mmdet_sssd.models.teachers.frozen_detector import FrozenDetector
 
 register_all_modules()
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

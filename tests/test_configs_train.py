@@ -101,8 +101,8 @@ def check_recipe(recipe, cfg, runner, model):
         recipe['find_unused_parameters']
     assert model.teacher.preset == recipe['preset']
     assert model.teacher.use_context_box == recipe['use_context_box']
-    if model.adapter is not None:
-        assert model.adapter[0].conv.kernel_size == (
+    if model.label_term.adapter is not None:
+        assert model.label_term.adapter[0].conv.kernel_size == (
             recipe['adapter_kernel'], ) * 2
     resize = [t for t in cfg.train_dataloader.dataset.pipeline
               if 'Resize' in t['type']]

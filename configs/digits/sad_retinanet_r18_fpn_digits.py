@@ -27,7 +27,6 @@ model = dict(
     type='SSSDDistiller',
     detector=_base_.model,
     teacher=None,
-    semi_supervised=True,
     mask_ignored_anchors=True,
     pretrained_teacher=dict(
         config='configs/digits/retinanet_r18_fpn_digits-labeled.py',

@@ -25,8 +25,6 @@ train_dataloader = dict(
                  batch_size=2, source_ratio=[1, 1]),
     dataset=dict(_delete_=True, type='ConcatDataset',
                  datasets=[labeled, pseudo_labeled]))
-model = dict(semi_supervised=True)
-
 max_iters = 180000
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,

@@ -75,7 +75,7 @@ def _shrink_pipeline(pipeline, factor: float) -> None:
 def _shrink_pretrained_teacher(teacher: dict, work_dir: str) -> None:
     """Shrinks the teacher like the student and writes its checkpoint
     (random weights: the file format and the loading path are real)."""
-    from mmdet_sssd.models.detectors.frozen_detector import load_model_config
+    from mmdet_sssd.models.teachers.frozen_detector import load_model_config
     model_cfg = shrink_detector_cfg(load_model_config(teacher['config']))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)

@@ -12,8 +12,8 @@ from mmengine.config import Config
 import mmdet_sssd  # noqa: F401
 from mmdet_sssd.analysis import (attention_routing, collect_teacher_probes,
                                  keep_one_object, probe_report)
-from mmdet_sssd.models.necks import LabelEncoderTeacher
-from mmdet_sssd.models.necks.label_encoder_teacher import paint_boxes
+from mmdet_sssd.models.teachers import LabelEncoderTeacher
+from mmdet_sssd.models.teachers.box_grid import paint_boxes
 from mmdet_sssd.testing import make_toy_coco
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

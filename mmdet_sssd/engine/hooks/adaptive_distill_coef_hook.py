@@ -14,8 +14,8 @@ DATA_BATCH = Optional[dict]
 class AdaptiveDistillCoefHook(Hook):
     """Sets the distillation coefficient lambda of a distiller every iteration
     ("stepwise" in SSSD), logs it as ``distill_coef``, and sets the
-    distiller's training phase (its ``distill_warmup``, ``distill_cooldown``
-    and ``backbone_freeze``, :mod:`mmdet_sssd.models.distill.phases`): the
+    distiller's training phase (its ``distill_warmup`` and
+    ``backbone_freeze``, :mod:`mmdet_sssd.models.distill.phases`): the
     whole schedule in one place.
 
     Rules:
@@ -191,6 +191,5 @@ class AdaptiveDistillCoefHook(Hook):
         model = self._distiller(runner)
         model.distill_coef = coef
         if hasattr(model, 'phases'):
-            model.phase = model.phases.at(runner.iter, runner.epoch,
-                                          runner.max_iters, runner.max_epochs)
+            model.phase = model.phases.at(runner.iter, runner.epoch)
         runner.message_hub.update_scalar('train/distill_coef', coef)

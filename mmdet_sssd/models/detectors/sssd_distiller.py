@@ -1,8 +1,9 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+import torch.nn as nn
 from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
@@ -11,13 +12,14 @@ from torch import Tensor
 
 from ..distill.checks import check_gt_present, check_losses, check_targets
 from ..distill.config import build_optional, typed
-from ..distill.feature_loss import build_adapter, feature_loss
+from ..distill.feature_loss import build_adapter
 from ..distill.levels import neck_levels
 from ..distill.phases import (DistillPhases, Phase, check_head_setting,
                               teacher_trains_head)
 from ..distill.runners import build_runner
-from ..distill.teachers import (LabelTeacher, Term, build_label_teacher,
-                                build_pretrained, check_terms, flat, prefixed)
+from ..teachers.builders import (build_label_teacher, build_pretrained,
+                                 check_terms, prefixed)
+from ..teachers.terms import DistillTerm, LabelTeacherTerm
 
 
 @MODELS.register_module()
@@ -27,16 +29,17 @@ class SSSDDistiller(BaseDetector):
     The wrapped ``detector`` is an unmodified MMDetection config. In ``loss``
     mode::
 
-        L = L_det(S) + teacher_loss_weight * L_det(T)
+        L = L_det(S) + L_det(T)
             + distill_coef * mean_p distill_loss(norm(adapter(S_p)), norm(T_p))
 
     with ``S`` the student's FPN maps, ``T = teacher(S, gt)`` the implicit
     teacher's maps (detached inside the distillation loss) and ``L_det`` the
     student's own head(s) with the same targets, run by the family's head
-    runner (:mod:`mmdet_sssd.models.distill.runners`). Each teacher (the
-    label teacher, a ``pretrained_teacher``) gives maps and logits through
-    one interface (:mod:`...distill.teachers`); the distiller loops over
-    them. ``predict`` and ``tensor`` modes are the plain student;
+    runner (``head_runner``, :mod:`mmdet_sssd.models.distill.runners`).
+    Each teacher (the label teacher, a ``pretrained_teacher``) and its
+    losses form one term (:mod:`mmdet_sssd.models.teachers.terms`) in
+    ``terms``; the distiller loops over them. Both sides are instance-
+    normalised (non-affine) before the feature loss. ``predict`` and ``tensor`` modes are the plain student;
     :mod:`tools/export_student.py` strips everything else.
 
     SSSD is ``distill_loss=dict(type='JSDistanceLoss')`` (the default), LGD
@@ -72,14 +75,10 @@ class SSSDDistiller(BaseDetector):
             ``num_convs`` convs (ReLU between) of ``kernel_size`` (LGD: 3).
             None disables it. Defaults to ``dict(num_convs=3,
             kernel_size=1)``.
-        norm_feats (bool): Non-affine instance norm of both sides before the
-            distillation loss. Defaults to True.
         level_weights (str): ``'uniform'``: the mean of the levels' losses
             (SSSD's ``1/N sum_p``); ``'size'``: weighted by their numbers of
             elements, LGD's one loss over all levels (P3 weighs most).
             Defaults to 'uniform'.
-        teacher_loss_weight (float): Weight w_t of the teacher's detection
-            losses. 0 skips the teacher's head pass. Defaults to 1.0.
         teacher_trains_head (bool | str): Whether the teacher's detection
             losses also train the shared head(s), as in LGD; ``'warmup'``:
             only in the distillation warm-up (measured in
@@ -89,12 +88,11 @@ class SSSDDistiller(BaseDetector):
             sets its own. Defaults to 1.0.
         distill_warmup (int): First iterations (epochs if ``by_epoch``)
             with the student side detached in the distillation losses (only
-            the adapters learn from them). Defaults to 0.
-        distill_cooldown (int): Last iterations (epochs) with it detached
-            again: LGD's "post non-distillation" phase. Defaults to 0.
+            the adapters learn from them; LGD: 30k of 180k). Defaults to
+            0.
         backbone_freeze (int): First iterations (epochs) without gradients
             to the student's backbone. Defaults to 0.
-        by_epoch (bool): Units of the three phases, which need the
+        by_epoch (bool): Units of the two phases, which need the
             :class:`AdaptiveDistillCoefHook`. Defaults to False.
         logit_distill_loss (dict, optional): Loss between the head's
             classification logits on the student and on the teacher maps.
@@ -107,18 +105,6 @@ class SSSDDistiller(BaseDetector):
             IoU 0.4-0.5 band), as ADL's reference code does. Needs a logit
             loss and an ``AnchorHead`` (checked at build time). Defaults
             to False.
-        semi_supervised (bool): Declares that the training data holds
-            pseudo-labeled images (SAD, ``configs/sad/``; the boxes made by
-            ``tools/pseudo_label.py``). Their boxes are only as good as the
-            teacher that made them, so SAD needs the ``pretrained_teacher``
-            with a ``logit_loss`` on every image (checked at build time).
-            Defaults to False.
-        check_finite (bool): Check the batch's boxes and labels and the
-            losses before the step (:mod:`...distill.checks`; two device
-            syncs per iteration). Defaults to True.
-        predict_with_teacher (bool): Diagnostic: ``predict`` runs the
-            head(s) on the label teacher's maps (``tools/eval_teacher.py``);
-            needs the GT in every test sample. Defaults to False.
         data_preprocessor (dict, optional): Defaults to the detector's.
         init_cfg (dict or list[dict], optional): Initialization config.
     """
@@ -128,21 +114,15 @@ class SSSDDistiller(BaseDetector):
                  teacher: OptConfigType = dict(type='LabelEncoderTeacher'),
                  distill_loss: OptConfigType = dict(type='JSDistanceLoss'),
                  adapter: OptConfigType = dict(num_convs=3, kernel_size=1),
-                 norm_feats: bool = True,
                  level_weights: str = 'uniform',
-                 teacher_loss_weight: float = 1.0,
                  teacher_trains_head: Union[bool, str] = True,
                  distill_coef: float = 1.0,
                  distill_warmup: int = 0,
-                 distill_cooldown: int = 0,
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
                  mask_ignored_anchors: bool = False,
-                 semi_supervised: bool = False,
-                 check_finite: bool = True,
-                 predict_with_teacher: bool = False,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
@@ -154,50 +134,65 @@ class SSSDDistiller(BaseDetector):
             data_preprocessor=data_preprocessor
             or detector.get('data_preprocessor'), init_cfg=init_cfg)
         self.student = MODELS.build(detector)
-        self.runner = build_runner(self.student)
+        self.head_runner = build_runner(self.student)
         name = type(self.student).__name__
-        self.num_classes = self.runner.num_classes
+        self.num_classes = self.head_runner.num_classes
         if not isinstance(self.num_classes, int):
             raise TypeError(f'SSSDDistiller: cannot read num_classes from '
                             f'the head of {name}')
+        if teacher is None and logit_distill_loss is not None:
+            raise ValueError('SSSDDistiller: logit_distill_loss distils the '
+                             'label teacher\'s logits; it needs a teacher')
         # Built without moving the global RNG: the student draws the plain
         # detector's initial weights with the same seed.
         with torch.random.fork_rng(devices=[]):
             channels, levels = neck_levels(self.student, name)
-            self.teacher = build_label_teacher(
-                typed(teacher, 'LabelEncoderTeacher'), self.runner,
+            terms = []
+            label_teacher = build_label_teacher(
+                typed(teacher, 'LabelEncoderTeacher'), self.head_runner,
                 channels, levels, name)
-            distill_loss = typed(distill_loss, 'JSDistanceLoss')
-            feat = self.teacher is not None and distill_loss is not None
-            self.adapter = build_adapter(adapter if feat else None, channels,
-                                         channels)
-            self.distill_loss = build_optional(distill_loss if feat else None)
-            self.logit_distill_loss = build_optional(logit_distill_loss)
-            pt = build_pretrained(pretrained_teacher, self.runner, channels,
-                                  levels, name)
-        self.pretrained_teacher = pt and pt.teacher.detector
-        self.pt_adapter, self.pt_feat_loss, self.pt_logit_loss = (
-            pt.adapter, pt.feat_loss, pt.logit_loss) if pt else (None, ) * 3
-        self._terms = [Term(LabelTeacher(self.teacher), self.adapter,
-                            self.distill_loss, self.logit_distill_loss)
-                       ] if self.teacher is not None else []
-        self._terms += [pt] if pt else []
-        check_terms(self._terms, self.runner, name, self.logit_distill_loss,
-                    mask_ignored_anchors, semi_supervised,
-                    predict_with_teacher)
-        self.phases = DistillPhases(distill_warmup, distill_cooldown,
-                                    backbone_freeze, by_epoch)
+            if label_teacher is not None:
+                distill_loss = typed(distill_loss, 'JSDistanceLoss')
+                terms.append(LabelTeacherTerm(
+                    label_teacher,
+                    build_adapter(adapter if distill_loss is not None else None,
+                                  channels, channels),
+                    build_optional(distill_loss),
+                    build_optional(logit_distill_loss)))
+            pretrained = build_pretrained(pretrained_teacher,
+                                          self.head_runner, channels, levels,
+                                          name)
+            terms += [pretrained] if pretrained else []
+        check_terms(terms, self.head_runner, name, mask_ignored_anchors)
+        #: the teachers and their losses, one term each
+        self.terms = nn.ModuleList(terms)
+        self.phases = DistillPhases(distill_warmup, backbone_freeze,
+                                    by_epoch)
         #: set every iteration by AdaptiveDistillCoefHook
         self.phase: Optional[Phase] = None
-        self.norm_feats = norm_feats
         self.level_weights = level_weights
-        self.teacher_loss_weight = teacher_loss_weight
         self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
         self.mask_ignored_anchors = mask_ignored_anchors
-        self.semi_supervised = semi_supervised
-        self.check_finite = check_finite
-        self.predict_with_teacher = predict_with_teacher
+
+    @property
+    def label_term(self) -> Optional[LabelTeacherTerm]:
+        """The label teacher's term, if there is one."""
+        return next((t for t in self.terms
+                     if isinstance(t, LabelTeacherTerm)), None)
+
+    @property
+    def teacher(self) -> Optional[nn.Module]:
+        """The label teacher (:class:`LabelEncoderTeacher`), or None."""
+        term = self.label_term
+        return term and term.teacher
+
+    @property
+    def pretrained_teacher(self):
+        """The frozen pretrained teacher (:class:`FrozenDetector`), or
+        None."""
+        return next((t.detector for t in self.terms
+                     if hasattr(t, 'detector')), None)
 
     def __getattr__(self, name: str):
         """Let hooks written for the student (``model.bbox_head``,
@@ -213,6 +208,10 @@ class SSSDDistiller(BaseDetector):
     # The plain student: used for `predict`, `tensor` mode and export.
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor]:
         return self.student.extract_feat(batch_inputs)
+
+    #: Diagnostic, set by a tool, not a config: ``predict`` runs the head(s)
+    #: on the label teacher's maps (needs the GT in every test sample).
+    predict_with_teacher = False
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
@@ -235,9 +234,9 @@ class SSSDDistiller(BaseDetector):
         # predictions are written into the samples: one copy each
         theirs = copy.deepcopy(batch_data_samples) if with_student else \
             batch_data_samples
-        ours = self.runner.predict(feats, batch_data_samples, rescale) \
+        ours = self.head_runner.predict(feats, batch_data_samples, rescale) \
             if with_student else None
-        return ours, self.runner.predict(self.teacher(feats, theirs), theirs,
+        return ours, self.head_runner.predict(self.teacher(feats, theirs), theirs,
                                          rescale)
 
     def _forward(self, batch_inputs: Tensor,
@@ -252,8 +251,7 @@ class SSSDDistiller(BaseDetector):
         ``loss_pt_logits`` of the parts in use."""
         samples = batch_data_samples
         phase = self.phases.current(self.phase)
-        if self.check_finite:
-            check_targets(samples, self.num_classes)
+        check_targets(samples, self.num_classes)
         if phase.freeze_backbone:
             with torch.no_grad():
                 feats = self.student.backbone(batch_inputs)
@@ -261,39 +259,31 @@ class SSSDDistiller(BaseDetector):
                 else feats
         else:
             feats = self.student.extract_feat(batch_inputs)
-        with_logits = any(t.logit_loss is not None for t in self._terms)
-        outs = [t.teacher(feats, batch_inputs, samples,
-                          self.data_preprocessor, t.logit_loss is not None)
-                for t in self._terms]
+        terms: List[DistillTerm] = list(self.terms)
+        outs = [t.teach(feats, batch_inputs, samples, self.data_preprocessor)
+                for t in terms]
         # the student's maps, then the teacher maps the head(s) must see
-        passes = [i for i, t in enumerate(self._terms) if t.teacher.head_pass
-                  and (self.teacher_loss_weight > 0 or t.logit_loss)]
-        results = self.runner.run(
+        passes = [i for i, t in enumerate(terms) if t.head_pass]
+        results = self.head_runner.run(
             [feats] + [outs[i][0] for i in passes], samples,
             [True] + [teacher_trains_head(self.teacher_trains_head, phase)
-                      ] * len(passes), with_logits, self.mask_ignored_anchors)
+                      ] * len(passes), any(t.with_logits for t in terms),
+            self.mask_ignored_anchors)
         losses, logits, mask = results[0]
         for i, (teacher_losses, teacher_logits, _) in zip(passes,
                                                           results[1:]):
             outs[i] = (outs[i][0], teacher_logits)
-            if self.teacher_loss_weight > 0:
-                losses.update(prefixed(teacher_losses,
-                                       self.teacher_loss_weight))
-        if getattr(self.teacher, 'class_readout', None) is not None:
-            losses['teacher.loss_class'] = self.teacher.class_loss(
-                outs[0][0], samples)
+            losses.update(prefixed(teacher_losses))
+        teacher = self.teacher
+        if teacher is not None and teacher.class_readout is not None:
+            losses['teacher.loss_class'] = teacher.class_loss(
+                outs[terms.index(self.label_term)][0], samples)
         if phase.detach_student:  # only the adapters learn from the terms
             feats = [f.detach() for f in feats]
             logits = logits and [x.detach() for x in logits]
-        for term, (maps, their_logits) in zip(self._terms, outs):
-            if term.feat_loss is not None:
-                losses[term.teacher.feat_key] = self.distill_coef * \
-                    feature_loss(term.feat_loss, term.adapter, feats, maps,
-                                 self.norm_feats, self.level_weights)
-            if term.logit_loss is not None:
-                losses[term.teacher.logit_key] = self.distill_coef * \
-                    term.logit_loss(flat(logits), flat(their_logits),
-                                    weight=mask)
-        if self.check_finite:
-            check_losses(losses, feats, samples)
+        for term, (maps, their_logits) in zip(terms, outs):
+            for key, value in term.losses(feats, maps, logits, their_logits,
+                                          mask, self.level_weights).items():
+                losses[key] = self.distill_coef * value
+        check_losses(losses, feats, samples)
         return losses

@@ -37,14 +37,15 @@ def instance_norm(feat: Tensor) -> Tensor:
 
 def feature_loss(loss: nn.Module, adapter: Optional[nn.Module],
                  student: Sequence[Tensor], teacher: Sequence[Tensor],
-                 norm: bool = True, level_weights: str = 'uniform') -> Tensor:
-    """The levels' losses, averaged (``'uniform'``) or weighted by their
-    number of elements (``'size'``: one loss over all levels' elements)."""
+                 level_weights: str = 'uniform') -> Tensor:
+    """The levels' losses between the instance-normalised adapted student
+    maps and teacher maps (P tensors (N, C, H_p, W_p) each; the teacher's
+    detached), averaged (``'uniform'``) or weighted by their number of
+    elements (``'size'``: one loss over all levels' elements)."""
     values = []
     for s, t in zip(student, teacher):
         s, t = (adapter(s) if adapter is not None else s), t.detach()
-        values.append(loss(instance_norm(s), instance_norm(t)) if norm else
-                      loss(s, t))
+        values.append(loss(instance_norm(s), instance_norm(t)))
     values = torch.stack(values)
     if level_weights == 'uniform':
         return values.mean()

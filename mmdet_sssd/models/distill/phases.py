@@ -1,6 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The distiller's schedule in one place: lambda and the training phases
-(distillation warm-up and cool-down, backbone freeze). The distiller holds
+(distillation warm-up, backbone freeze). The distiller holds
 the phase lengths (:class:`DistillPhases`, from its config);
 :class:`AdaptiveDistillCoefHook` sets lambda and the :class:`Phase` of every
 iteration from the runner's iteration, epoch and LR, so a resumed run enters
@@ -10,8 +10,8 @@ from typing import NamedTuple, Optional, Union
 
 class Phase(NamedTuple):
     """What the current iteration does."""
-    #: the student side is detached in the distillation losses (warm-up,
-    #: cool-down): only the adapters learn from them
+    #: the student side is detached in the distillation losses (warm-up):
+    #: only the adapters learn from them
     detach_student: bool = False
     #: no gradients to the student's backbone
     freeze_backbone: bool = False
@@ -20,22 +20,17 @@ class Phase(NamedTuple):
 class DistillPhases(NamedTuple):
     """Phase lengths in iterations (epochs if ``by_epoch``)."""
     warmup: int = 0
-    cooldown: int = 0
     backbone_freeze: int = 0
     by_epoch: bool = False
 
     @property
     def active(self) -> bool:
-        return bool(self.warmup or self.cooldown or self.backbone_freeze)
+        return bool(self.warmup or self.backbone_freeze)
 
-    def at(self, iteration: int, epoch: int, max_iters: Optional[int],
-           max_epochs: Optional[int]) -> Phase:
+    def at(self, iteration: int, epoch: int) -> Phase:
         """The phase of an iteration (0-based counters of the runner)."""
-        step, total = ((epoch, max_epochs) if self.by_epoch else
-                       (iteration, max_iters))
-        in_cooldown = (self.cooldown > 0 and total is not None
-                       and step >= total - self.cooldown)
-        return Phase(detach_student=step < self.warmup or in_cooldown,
+        step = epoch if self.by_epoch else iteration
+        return Phase(detach_student=step < self.warmup,
                      freeze_backbone=step < self.backbone_freeze)
 
     def current(self, phase: Optional[Phase]) -> Phase:
@@ -54,7 +49,7 @@ def teacher_trains_head(setting: Union[bool, str], phase: Phase) -> bool:
     """Whether the teacher's detection losses train the shared head(s) in
     this iteration: ``setting`` (``SSSDDistiller(teacher_trains_head=)``)
     True or False, or ``'warmup'``: while the student side is detached (the
-    distillation warm-up and cool-down)."""
+    distillation warm-up)."""
     return phase.detach_student if setting == 'warmup' else setting
 
 

@@ -13,7 +13,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.runner import save_checkpoint
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.models.detectors.frozen_detector import load_model_config
+from mmdet_sssd.models.teachers.frozen_detector import load_model_config
 from mmdet_sssd.testing import tiny_detector_cfg
 from mmdet_sssd.utils import student_state_dict
 
@@ -89,9 +89,9 @@ def test_teacher_frozen_not_saved_and_losses_train_the_student(
     assert all(p.grad is None for p in frozen.parameters())
     # not in the distiller's checkpoint, not in the exported student
     keys = list(model.state_dict())
-    assert not any('pretrained' in k or k.startswith('teacher.')
+    assert not any('pretrained' in k or 'detector' in k or 'teacher.' in k
                    for k in keys)
-    assert any(k.startswith('pt_adapter.') for k in keys)
+    assert any(k.startswith('terms.0.adapter.') for k in keys)
     exported = student_state_dict(model.state_dict())
     assert set(exported) == set(model.student.state_dict())
 
@@ -102,10 +102,10 @@ def test_pt_losses_reach_student_and_adapter(teacher_ckpt):
     inputs = model.data_preprocessor(data(), True)
     losses = model(**inputs, mode='loss')
     (losses['loss_pt_feat'] + losses['loss_pt_logits']).backward()
-    assert model.pt_adapter.conv.weight.grad.abs().sum() > 0
+    assert model.terms[-1].adapter.conv.weight.grad.abs().sum() > 0
     assert model.student.backbone.layer3[0].conv1.weight.grad.abs().sum() > 0
     # 1x1 adapter from the student's 32 channels to the teacher's 48
-    assert model.pt_adapter.conv.weight.shape[:2] == (48, 32)
+    assert model.terms[-1].adapter.conv.weight.shape[:2] == (48, 32)
 
 
 def test_with_label_teacher_and_self_adl(teacher_ckpt):

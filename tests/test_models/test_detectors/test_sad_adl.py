@@ -105,19 +105,6 @@ def test_reference_adl_equals_direct_float64_formula(teacher):
     assert unmasked.item() > ours
 
 
-def test_semi_supervised_needs_a_pretrained_teacher_with_logits(teacher):
-    with pytest.raises(ValueError, match='semi_supervised=True .*needs a '
-                       'pretrained_teacher with a logit_loss'):
-        MODELS.build(dict(
-            type='SSSDDistiller', semi_supervised=True,
-            detector=tiny_detector_cfg(RETINANET, num_classes=NUM_CLASSES)))
-    with pytest.raises(ValueError, match='needs a pretrained_teacher'):
-        build(teacher, semi_supervised=True,
-              pretrained=dict(feat_loss=dict(type='JSDistanceLoss'),
-                              logit_loss=None))
-    assert build(teacher, semi_supervised=True).semi_supervised
-
-
 def test_mask_ignored_anchors_is_checked_at_build(teacher):
     with pytest.raises(ValueError, match='masks the logit losses'):
         MODELS.build(dict(

@@ -11,9 +11,9 @@ from mmdet.utils import register_all_modules
 from mmengine.structures import InstanceData
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.models.necks.label_encoder_teacher import (
-    LabelEncoderTeacher, boxes_to_cells, infer_strides)
-from mmdet_sssd.models.necks.spatial_transformer import SpatialTransformer
+from mmdet_sssd.models.teachers import LabelEncoderTeacher
+from mmdet_sssd.models.teachers.box_grid import boxes_to_cells, infer_strides
+from mmdet_sssd.models.teachers.spatial_transformer import SpatialTransformer
 
 register_all_modules()
 STRIDES = (8, 16, 32, 64, 128)
@@ -81,8 +81,8 @@ def test_stride_grid_cells_paint_and_pool(input_size):
     # query of the relation is the mean of exactly those cells.
     teacher = MODELS.build(
         dict(type='LabelEncoderTeacher', in_channels=16, num_classes=3,
-             num_heads=4, feat_channels=16, appearance_fc=False,
-             use_context_box=False, strides=STRIDES))
+             feat_channels=16, use_context_box=False, strides=STRIDES,
+             preset_overrides=dict(num_heads=4, appearance_fc=False)))
     painted, appearance, queries = [], [], []
     teacher.mapper_conv.register_forward_hook(
         lambda m, args, out: painted.append(args[0]))
@@ -176,7 +176,7 @@ def test_lgd_preset_parameters_match_the_reference():
         dict(type='SSSDDistiller', detector=detector,
              teacher=dict(preset='lgd'),
              adapter=dict(num_convs=3, kernel_size=3)))
-    assert count(model.adapter) == 1_770_240
+    assert count(model.label_term.adapter) == 1_770_240
     assert count(model.teacher) == 8_304_336
 
 
@@ -191,7 +191,8 @@ def test_lgd_preset_forward_on_odd_sizes():
     input_size = (75, 99)
     teacher = MODELS.build(
         dict(type='LabelEncoderTeacher', preset='lgd', in_channels=32,
-             num_levels=5, num_classes=5, num_heads=4))
+             num_levels=5, num_classes=5,
+             preset_overrides=dict(num_heads=4)))
     sizes = level_sizes(input_size)
     torch.manual_seed(1)
     feats = [torch.randn(2, 32, *s, requires_grad=True) for s in sizes]
@@ -227,8 +228,9 @@ def test_lgd_preset_forward_on_odd_sizes():
 def test_preset_options_and_errors():
     lgd = MODELS.build(
         dict(type='LabelEncoderTeacher', preset='lgd', in_channels=32,
-             num_classes=5, num_heads=4, spatial_transformers=False,
-             relation_residual=True))
+             num_classes=5,
+             preset_overrides=dict(num_heads=4, spatial_transformers=False,
+                                   relation_residual=True)))
     assert lgd.descriptor_stn is None and lgd.relation_residual
     assert lgd.out_conv.conv.in_channels == 32  # feat_channels = C
     with pytest.raises(ValueError, match='preset'):
@@ -236,7 +238,11 @@ def test_preset_options_and_errors():
     with pytest.raises(ValueError, match='appearance_fc'):
         LabelEncoderTeacher(preset='lgd', feat_channels=64)
     with pytest.raises(ValueError, match='context_extent'):
-        LabelEncoderTeacher(context_extent='batch')
+        LabelEncoderTeacher(preset_overrides=dict(context_extent='batch'))
+    with pytest.raises(ValueError, match='unknown preset_overrides'):
+        LabelEncoderTeacher(preset_overrides=dict(feat_channels=32))
+    with pytest.raises(ValueError, match='unknown preset_overrides'):
+        LabelEncoderTeacher(preset_overrides=dict(box_class=True))
     with pytest.raises(ValueError, match='strides'):
         LabelEncoderTeacher(num_levels=5, strides=(8, 16))
 

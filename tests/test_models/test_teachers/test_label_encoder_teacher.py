@@ -1,5 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""Unit tests of :class:`mmdet_sssd.models.necks.LabelEncoderTeacher`."""
+"""Unit tests of :class:`mmdet_sssd.models.teachers.LabelEncoderTeacher`
+and its box geometry (:mod:`mmdet_sssd.models.teachers.box_grid`)."""
 import math
 
 import pytest
@@ -11,9 +12,12 @@ from mmdet.utils import register_all_modules
 from mmengine.structures import InstanceData
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.models.necks.label_encoder_teacher import (
-    LabelEncoderTeacher, box_mean_pool, boxes_to_cells, paint_box_positions,
-    paint_boxes)
+from mmdet_sssd.models.teachers import LabelEncoderTeacher
+from mmdet_sssd.models.teachers.presets import TEACHER_PRESETS
+from mmdet_sssd.models.teachers.box_grid import (box_mean_pool,
+                                                 boxes_to_cells,
+                                                 paint_box_positions,
+                                                 paint_boxes)
 
 register_all_modules()
 
@@ -23,13 +27,18 @@ STRIDES = (8, 16, 32, 64, 128)
 
 
 def build_teacher(levels=3, seed=0, **kwargs):
+    """A small teacher; ``kwargs`` that are rows of the preset table go to
+    ``preset_overrides``."""
+    overrides = dict(encoder_channels=(16, 32, 64), num_heads=4)
+    overrides.update({k: kwargs.pop(k) for k in list(kwargs)
+                      if k in TEACHER_PRESETS['lite']
+                      and k != 'feat_channels'})
     cfg = dict(
         type='LabelEncoderTeacher',
         in_channels=C,
         num_levels=levels,
         num_classes=NUM_CLASSES,
-        encoder_channels=(16, 32, 64),
-        num_heads=4,
+        preset_overrides=overrides,
         feat_channels=32)
     cfg.update(kwargs)
     torch.manual_seed(seed)

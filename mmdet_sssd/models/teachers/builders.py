@@ -1,60 +1,18 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""Teachers behind one interface: per-level maps (and optionally logits)
-for a batch, with the keys of their distillation losses."""
+"""Builds the distiller's terms from its config, completed with and checked
+against the student: the label teacher, the frozen pretrained teacher, and
+the build-time checks of what was combined."""
 import copy
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
-from mmdet.structures import SampleList
-from torch import Tensor
 
-from ..detectors.frozen_detector import FrozenDetector
-from .levels import neck_levels
-from .runners import DetectorRunner
-
-
-class LabelTeacher:
-    """The implicit teacher (:class:`LabelEncoderTeacher`): maps from the
-    student's maps and the labels. Its maps also go through the student's
-    head(s) (``head_pass``), which give its logits and ``teacher.*``
-    losses."""
-
-    head_pass = True
-    feat_key, logit_key = 'loss_distill', 'loss_distill_logits'
-
-    def __init__(self, module: nn.Module) -> None:
-        self.module = module
-
-    def __call__(self, feats: Sequence[Tensor], batch_inputs: Tensor,
-                 samples: SampleList, preprocessor: nn.Module,
-                 with_logits: bool) -> Tuple[Sequence[Tensor], None]:
-        return self.module(feats, samples), None
-
-
-class PretrainedTeacher:
-    """A frozen pretrained detector (:class:`FrozenDetector`): its own FPN
-    maps and dense head logits from the images."""
-
-    head_pass = False
-    feat_key, logit_key = 'loss_pt_feat', 'loss_pt_logits'
-
-    def __init__(self, detector: FrozenDetector) -> None:
-        self.detector = detector
-
-    def __call__(self, feats, batch_inputs, samples, preprocessor,
-                 with_logits):
-        return self.detector(batch_inputs, preprocessor, with_logits)
-
-
-class Term(NamedTuple):
-    """One teacher and the losses that pull the student toward it."""
-    teacher: object
-    adapter: Optional[nn.Module]
-    feat_loss: Optional[nn.Module]
-    logit_loss: Optional[nn.Module]
+from ..distill.levels import neck_levels
+from ..distill.runners import DetectorRunner
+from .frozen_detector import FrozenDetector
+from .terms import DistillTerm, PretrainedTeacherTerm
 
 
 def build_label_teacher(cfg: Optional[dict], runner: DetectorRunner,
@@ -83,7 +41,7 @@ def build_label_teacher(cfg: Optional[dict], runner: DetectorRunner,
 
 def build_pretrained(cfg: Optional[dict], runner: DetectorRunner,
                      channels: int, num_levels: int,
-                     name: str) -> Optional[Term]:
+                     name: str) -> Optional[PretrainedTeacherTerm]:
     """The frozen teacher, the student-side 1x1 adapter to its width and
     its feature and logit losses, checked against the student."""
     if cfg is None:
@@ -123,57 +81,26 @@ def build_pretrained(cfg: Optional[dict], runner: DetectorRunner,
                 f'heads; got {mine} and {other}. Use feat_loss only')
         logit_loss = MODELS.build(logit_loss)
     teacher.load()  # after the checks: they name the config's problem
-    return Term(PretrainedTeacher(teacher), adapter, feat_loss, logit_loss)
+    return PretrainedTeacherTerm(teacher, adapter, feat_loss, logit_loss)
 
 
-def check_terms(terms: List[Term], runner: DetectorRunner, name: str,
-                label_logit_loss: Optional[nn.Module],
-                mask_ignored_anchors: bool, semi_supervised: bool,
-                predict_with_teacher: bool) -> None:
+def check_terms(terms: Sequence[DistillTerm], runner: DetectorRunner,
+                name: str, mask_ignored_anchors: bool) -> None:
     """Build-time checks of what the distiller was asked to combine."""
-    with_label = any(isinstance(t.teacher, LabelTeacher) for t in terms)
-    if label_logit_loss is not None:
-        if not with_label:
-            raise ValueError('SSSDDistiller: logit_distill_loss distils '
-                             'the label teacher\'s logits; it needs a '
-                             'teacher')
-        runner.logit_head(name)
     if not terms:
         raise ValueError('SSSDDistiller: nothing to distil from; give a '
                          'teacher, a pretrained_teacher or both')
-    pt_logits = any(isinstance(t.teacher, PretrainedTeacher)
-                    and t.logit_loss is not None for t in terms)
-    if semi_supervised and not pt_logits:
-        raise ValueError(
-            'SSSDDistiller: semi_supervised=True (SAD: training on '
-            'pseudo-labeled images) needs a pretrained_teacher with a '
-            'logit_loss, whose soft targets correct the pseudo-boxes; '
-            'add pretrained_teacher=dict(config=..., checkpoint=..., '
-            "logit_loss=dict(type='AdaptiveDistillLoss')) "
-            '(see configs/sad/)')
+    if any(t.with_logits for t in terms):
+        runner.logit_head(name)
     if mask_ignored_anchors:
-        if not any(t.logit_loss is not None for t in terms):
+        if not any(t.with_logits for t in terms):
             raise ValueError(
                 'SSSDDistiller: mask_ignored_anchors masks the logit '
                 'losses; give logit_distill_loss or '
                 'pretrained_teacher.logit_loss')
         runner.anchor_mask_head(name)
-    if predict_with_teacher and not with_label:
-        raise ValueError('SSSDDistiller: predict_with_teacher scores the '
-                         'label teacher; it needs a teacher')
 
 
-def flat(logits: List[Tensor]) -> Tensor:
-    """Per-level (N, A * K, H, W) logits as one (N, L) tensor."""
-    return torch.cat([x.flatten(1) for x in logits], dim=1)
-
-
-def prefixed(losses: dict, weight: float, prefix: str = 'teacher.') -> dict:
-    """The head's losses on teacher maps as ``teacher.<key>``, the loss
-    entries (tensors or lists of them) times ``weight``."""
-    def scale(value):
-        if isinstance(value, (list, tuple)):
-            return [v * weight for v in value]
-        return value * weight
-    return {f'{prefix}{k}': scale(v) if 'loss' in k else v
-            for k, v in losses.items()}
+def prefixed(losses: dict, prefix: str = 'teacher.') -> dict:
+    """The head's losses on teacher maps as ``teacher.<key>``."""
+    return {f'{prefix}{k}': v for k, v in losses.items()}

@@ -1,3 +1,0 @@
-from .label_encoder_teacher import LabelEncoderTeacher
-
-__all__ = ['LabelEncoderTeacher']

@@ -1,0 +1,105 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Distillation terms: a teacher and the losses that pull the student
+toward it, behind one interface the distiller loops over.
+
+Each term is an ``nn.Module`` holding its adapter and losses, so the
+distiller registers them once (``SSSDDistiller.terms``, a ``ModuleList``)
+and asks a term what it is (:attr:`DistillTerm.head_pass`, its loss keys)
+instead of relying on its position."""
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmdet.structures import SampleList
+from torch import Tensor
+
+from ..distill.feature_loss import feature_loss
+from .frozen_detector import FrozenDetector
+
+Maps = Sequence[Tensor]
+
+
+class DistillTerm(nn.Module):
+    """A teacher, the student-side ``adapter`` and the feature and logit
+    losses of the term (each may be None).
+
+    Subclasses say where the teacher's maps come from (:meth:`teach`),
+    whether they also go through the student's head(s) (``head_pass``, which
+    gives the teacher's logits and detection losses) and the keys of their
+    losses in the distiller's loss dict.
+    """
+
+    head_pass = False
+    feat_key = logit_key = ''
+
+    def __init__(self, adapter: Optional[nn.Module],
+                 feat_loss: Optional[nn.Module],
+                 logit_loss: Optional[nn.Module]) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.feat_loss = feat_loss
+        self.logit_loss = logit_loss
+
+    @property
+    def with_logits(self) -> bool:
+        return self.logit_loss is not None
+
+    def teach(self, feats: Maps, batch_inputs: Tensor, samples: SampleList,
+              preprocessor: nn.Module) -> Tuple[Maps, Optional[list]]:
+        """The teacher's P maps (N, C_t, H_p, W_p) for the batch and, where
+        it makes them itself, its per-level logits (else None)."""
+        raise NotImplementedError
+
+    def losses(self, feats: Maps, maps: Maps, logits: Optional[list],
+               their_logits: Optional[list], mask: Optional[Tensor],
+               level_weights: str) -> Dict[str, Tensor]:
+        """The term's unweighted losses: the feature loss between the
+        student's P maps ``feats`` and the teacher's ``maps`` (after the
+        adapter and instance norm, :func:`feature_loss`), and the logit
+        loss between the head's per-level logits on both, ``mask`` the
+        anchors it counts (None: all)."""
+        out = {}
+        if self.feat_loss is not None:
+            out[self.feat_key] = feature_loss(self.feat_loss, self.adapter,
+                                              feats, maps, level_weights)
+        if self.logit_loss is not None:
+            out[self.logit_key] = self.logit_loss(
+                flat(logits), flat(their_logits), weight=mask)
+        return out
+
+
+class LabelTeacherTerm(DistillTerm):
+    """The implicit teacher (:class:`LabelEncoderTeacher`): maps from the
+    student's maps and the labels. Its maps also go through the student's
+    head(s), which give its logits and ``teacher.*`` losses."""
+
+    head_pass = True
+    feat_key, logit_key = 'loss_distill', 'loss_distill_logits'
+
+    def __init__(self, teacher: nn.Module, *args) -> None:
+        super().__init__(*args)
+        self.teacher = teacher
+
+    def teach(self, feats, batch_inputs, samples, preprocessor):
+        return self.teacher(feats, samples), None
+
+
+class PretrainedTeacherTerm(DistillTerm):
+    """A frozen pretrained detector (:class:`FrozenDetector`): its own FPN
+    maps and dense head logits from the images. The detector is a plain
+    attribute, not a submodule: it stays out of the state dict, the
+    optimizer and DDP."""
+
+    feat_key, logit_key = 'loss_pt_feat', 'loss_pt_logits'
+
+    def __init__(self, detector: FrozenDetector, *args) -> None:
+        super().__init__(*args)
+        self.detector = detector
+
+    def teach(self, feats, batch_inputs, samples, preprocessor):
+        return self.detector(batch_inputs, preprocessor, self.with_logits)
+
+
+def flat(logits: Sequence[Tensor]) -> Tensor:
+    """Per-level (N, A * K, H, W) logits as one (N, L) tensor."""
+    return torch.cat([x.flatten(1) for x in logits], dim=1)

@@ -70,8 +70,9 @@ def _signed(v: Optional[float]) -> str:
 def summary_table(records: List[dict],
                   metrics: Sequence[str] = SUMMARY_METRICS) -> List[str]:
     """Markdown lines: per method, mean +- std over its seeds of each
-    metric, the label teacher's mean AP (``teacher_AP``, where recorded)
-    and the mean training time (``train_s``)."""
+    metric (over the seeds that have it), the label teacher's mean AP
+    (``teacher_AP``, where recorded) and the mean training time
+    (``train_s``)."""
     lines = ['| method | seeds | ' + ' | '.join(metrics) +
              ' | teacher AP | train time (s) |',
              '|' + '---|' * (len(metrics) + 4)]
@@ -79,7 +80,11 @@ def summary_table(records: List[dict],
         runs = [r for r in records if r['method'] == method]
         cells = []
         for name in metrics:
-            values = [r[name] for r in runs]
+            # None: no object of that size in the test set (COCO's -1)
+            values = [r[name] for r in runs if r.get(name) is not None]
+            if not values:
+                cells.append('n/a')
+                continue
             m = statistics.mean(values)
             s = statistics.stdev(values) if len(values) > 1 else 0.0
             cells.append(f'{m:.1f} +- {s:.1f}' if len(runs) > 1 else

@@ -89,7 +89,8 @@ def tools_dir() -> str:
     """The plugin's ``tools/``: the checkout's beside the package, else the
     copy a regular install keeps in ``mmdet_sssd/.mim/tools``."""
     checkout = osp.join(package_root(), 'tools')
-    if osp.isfile(osp.join(checkout, 'train.py')):
+    # (a folder named tools beside an installed package may be another's)
+    if osp.isfile(osp.join(checkout, 'digits_benchmark.py')):
         return checkout
     return osp.join(package_root(), 'mmdet_sssd', '.mim', 'tools')
 

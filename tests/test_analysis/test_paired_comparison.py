@@ -59,3 +59,13 @@ def test_comparison_tables():
     del runs[0]['val_AP']
     assert 'val AP difference' not in comparison_tables(
         runs, [('published', 'baseline')])
+
+
+def test_summary_of_a_metric_without_objects_of_that_size():
+    # COCO's -1 (recorded as None): no small object in the test set
+    records = [dict(method='a', seed=s, AP=30.0 + s, AP50=50.0, AP75=0.0,
+                    APs=None, APm=1.0) for s in (0, 1)]
+    from mmdet_sssd.analysis import summary_table
+    assert summary_table(records)[2].startswith(
+        '| a | 2 | 30.5 +- 0.7 | 50.0 +- 0.0 | 0.0 +- 0.0 | n/a | '
+        '1.0 +- 0.0 |')

@@ -119,7 +119,7 @@ def check_recipe(recipe, cfg, runner, model):
         assert loss.get('sqrt_per') == 'level'
         assert model.level_weights == 'uniform'
         assert hook.get('rule', 'step') == 'step'
-        assert hook.get('step_at', 'first_milestone') == 'first_milestone'
+        assert hook.get('milestone') is None  # the first LR decay
     elif loss.get('type') == 'MSELoss':
         assert model.level_weights == 'size'
         assert hook.get('rule') == 'constant'

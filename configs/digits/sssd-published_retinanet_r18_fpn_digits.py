@@ -32,7 +32,7 @@ custom_hooks = [
 ]
 # Each validation also scores the label teacher (the student's head on its
 # maps): teacher/coco/bbox_mAP..., and the class-agnostic AP of both.
-val_cfg = dict(type='SelfDistillValLoop')
+val_cfg = dict(type='LabelTeacherValLoop')
 # The frozen backbone gets no gradient for 2 epochs: DDP must allow it.
 find_unused_parameters = True
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.

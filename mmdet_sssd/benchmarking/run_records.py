@@ -19,9 +19,11 @@ METRICS = [('AP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'),
 
 def scores_teacher(run_dir: str) -> bool:
     """Whether the run's config (dumped by the runner) validates with
-    SelfDistillValLoop, i.e. has a label teacher to score."""
-    return any('SelfDistillValLoop' in open(p).read()
-               for p in glob.glob(osp.join(run_dir, '*.py')))
+    LabelTeacherValLoop (``SelfDistillValLoop`` before 0.1), i.e. has a
+    label teacher to score."""
+    return any(name in open(p).read()
+               for p in glob.glob(osp.join(run_dir, '*.py'))
+               for name in ('LabelTeacherValLoop', 'SelfDistillValLoop'))
 
 
 def _zero_missing(metrics: dict, prefixes: List[str], run_dir: str,
@@ -81,7 +83,7 @@ def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
     val = [r for r in records if 'lr' not in r and 'step' in r]
     prefixes = ['coco/'] + (['teacher/coco/']
                             if scores_teacher(work_dir) else [])
-    # the class-agnostic AP (SelfDistillValLoop with a CocoMetric)
+    # the class-agnostic AP (LabelTeacherValLoop with a CocoMetric)
     prefixes += [p for p in ('coco_agnostic/', 'teacher/coco_agnostic/')
                  if any(f'{p}bbox_mAP_50' in r for r in val)]
     for r in val:

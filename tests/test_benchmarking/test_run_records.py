@@ -14,9 +14,9 @@ def write_lines(path, records):
 
 
 def test_scalars_curves_and_an_empty_metric_as_zero(tmp_path, capsys):
-    # a label teacher's run: SelfDistillValLoop in the dumped config
+    # a label teacher's run: LabelTeacherValLoop in the dumped config
     (tmp_path / 'cfg.py').write_text(
-        "val_cfg = dict(type='SelfDistillValLoop')")
+        "val_cfg = dict(type='LabelTeacherValLoop')")
     write_lines(tmp_path / '20260101_000000' / 'vis_data' / 'scalars.json', [
         dict(lr=0.1, iter=1, distill_coef=0.5, loss=1.0),
         {'coco/bbox_mAP': 0.25, 'teacher/coco/bbox_mAP': 0.5, 'step': 1},

@@ -134,7 +134,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
         (work_dir / 'sssd_seed100' / 'run.json').read_text())
     # lambda was logged every logged iteration, with the LR
     assert all(coef is not None for _, coef, _ in run_record['schedule'])
-    # SelfDistillValLoop scored the label teacher at each validation
+    # LabelTeacherValLoop scored the label teacher at each validation
     assert len(run_record['teacher_val_ap']) == len(run_record['val_ap'])
     assert 0 <= run_record['teacher_AP'] <= 100
     # the reported AP is the held-out test split's (the teacher's too);

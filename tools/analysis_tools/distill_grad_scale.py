@@ -65,8 +65,8 @@ def measure(model, loader, losses, num_batches):
         feats = [f.requires_grad_() for f in feats]
         teacher = model.teacher(feats, data['data_samples'])
         for total, loss in zip(sums, losses):
-            value = feature_loss(loss, model.adapter, feats, teacher,
-                                 model.norm_feats, model.level_weights)
+            value = feature_loss(loss, model.label_term.adapter, feats,
+                                 teacher, model.level_weights)
             grads = torch.autograd.grad(value, feats, retain_graph=True)
             total[0] += value.item()
             total[1] += torch.sqrt(sum((g**2).sum() for g in grads)).item()
@@ -90,7 +90,7 @@ def main():
         losses = [MODELS.build(parse_loss(t)) for t in args.losses]
     else:  # LGD's MSE and the config's own loss, as built
         labels, losses = ['MSELoss'], [MODELS.build(dict(type='MSELoss'))]
-        own = model.distill_loss
+        own = model.label_term.feat_loss
         if own is not None and type(own).__name__ != 'MSELoss':
             labels.append(f'{type(own).__name__} (the config\'s)')
             losses.append(own)

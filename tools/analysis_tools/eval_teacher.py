@@ -5,7 +5,7 @@
         [--work-dir DIR] [--class-probe N] [--cfg-options ...]
 
 Runs the config's test set and metric (mmdet's CocoMetric for COCO-style
-data) through ``SelfDistillValLoop``: each test image's teacher maps are
+data) through ``LabelTeacherValLoop``: each test image's teacher maps are
 built from its GT and the student's own maps, and the student's head(s)
 detect on them and on the student's maps. It prints the AP of the label
 teacher and of the student, and with a CocoMetric also their
@@ -103,7 +103,7 @@ def main():
     from mmdet_sssd.utils import load_config
     cfg = load_config(args.config, args.cfg_options, teacher=True)
     # the test set through the loop that scores the student and its teacher
-    cfg.val_cfg = dict(type='SelfDistillValLoop')
+    cfg.val_cfg = dict(type='LabelTeacherValLoop')
     cfg.val_dataloader = cfg.test_dataloader
     cfg.val_evaluator = cfg.test_evaluator
     cfg.load_from = args.checkpoint

@@ -73,15 +73,14 @@ def main():
     with torch.no_grad():
         feats = model.student.extract_feat(data['inputs'])
         teacher = model.teacher(feats, samples)
-        loss = model.distill_loss
+        term = model.label_term
+        loss = term.feat_loss
         axis, tau = getattr(loss, 'axis', 'spatial'), getattr(loss, 'tau', 1.)
         rows = []
         for s, t in zip(feats, teacher):
-            if model.adapter is not None:
-                s = model.adapter(s)
-            if model.norm_feats:
-                s, t = instance_norm(s), instance_norm(t)
-            s, t = s[0], t[0]
+            if term.adapter is not None:
+                s = term.adapter(s)
+            s, t = instance_norm(s)[0], instance_norm(t)[0]
             rows.append((s.norm(dim=0), t.norm(dim=0),
                          js_per_location(s, t, axis, tau)))
 

@@ -221,19 +221,21 @@ def breakdown(model, packed, iters, timed):
 
     def adapter():
         x = [f.clone().requires_grad_() for f in feats]
-        sum(model.adapter(f).float().mean() for f in x).backward()
+        sum(model.label_term.adapter(f).float().mean()
+            for f in x).backward()
 
     keys = ('teacher_s', 'adapter_s', 'head_fwd_s', 'head_bwd_s',
             'targets_s', 'proposals_s', 'roi_assign_s', 'roi_sample_s')
     spent = {k: [] for k in keys}
     for i in range(iters + 1):
         one = dict(teacher_s=timed(teacher),
-                   adapter_s=timed(adapter) if model.adapter else 0.)
+                   adapter_s=timed(adapter) if model.label_term.adapter
+                   else 0.)
         x = [m.clone().requires_grad_() for m in maps]
         out = {}
-        with timers(_inner_methods(model.runner)) as inner:
+        with timers(_inner_methods(model.head_runner)) as inner:
             one['head_fwd_s'] = timed(lambda: out.update(
-                loss=total(model.runner.loss(x, samples))))
+                loss=total(model.head_runner.loss(x, samples))))
         one['head_bwd_s'] = timed(lambda: out['loss'].backward())
         model.zero_grad(set_to_none=True)
         one.update(inner)

@@ -1,3 +1,3 @@
-from .self_distill_val_loop import SelfDistillValLoop
+from .label_teacher_val_loop import LabelTeacherValLoop
 
-__all__ = ['SelfDistillValLoop']
+__all__ = ['LabelTeacherValLoop']

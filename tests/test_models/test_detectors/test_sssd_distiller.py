@@ -336,7 +336,7 @@ def test_predict_with_teacher(name):
         for s in relabelled['data_samples']:
             s.gt_instances.labels = (s.gt_instances.labels + 1) % NUM_CLASSES
         other = model(**relabelled, mode='predict')
-        # SelfDistillValLoop's pass: both from one backbone pass
+        # LabelTeacherValLoop's pass: both from one backbone pass
         pair = copy.deepcopy(data)
         pair_student, pair_teacher = model.predict_pair(
             pair['inputs'], pair['data_samples'])

@@ -36,14 +36,14 @@ def _dataset_with_pipeline(dataset_cfg: dict) -> dict:
     node = pipeline_dataset(dataset_cfg)
     if 'pipeline' not in node:
         raise ValueError(
-            'SelfDistillValLoop: the val dataset config has no pipeline '
+            'LabelTeacherValLoop: the val dataset config has no pipeline '
             'to load the GT before Resize; give the loop a dataloader '
             'config with dataset.pipeline')
     return node
 
 
 @LOOPS.register_module()
-class SelfDistillValLoop(ValLoop):
+class LabelTeacherValLoop(ValLoop):
     """Validation that scores the student and its label teacher.
 
     Each val batch goes once through the student's backbone and neck, then
@@ -68,7 +68,7 @@ class SelfDistillValLoop(ValLoop):
     ``teacher/coco_agnostic/bbox_mAP``... for the teacher, so that finding
     the boxes and naming their class are seen apart.
 
-    Use: ``val_cfg = dict(type='SelfDistillValLoop')``. It costs the
+    Use: ``val_cfg = dict(type='LabelTeacherValLoop')``. It costs the
     teacher, one more head pass per val image and a second evaluation, so
     COCO configs keep the stock ``ValLoop``.
 
@@ -112,7 +112,7 @@ class SelfDistillValLoop(ValLoop):
         agnostic = _class_agnostic_cfg(evaluator) if class_agnostic else None
         if class_agnostic and agnostic is None:
             print_log(
-                'SelfDistillValLoop: class_agnostic needs a CocoMetric '
+                'LabelTeacherValLoop: class_agnostic needs a CocoMetric '
                 f'evaluator config, got {evaluator!r}; only the class-aware '
                 'metrics are scored', logger='current', level=logging.WARNING)
         #: (student's, teacher's) class-agnostic evaluators, or None
@@ -131,7 +131,7 @@ class SelfDistillValLoop(ValLoop):
         if not hasattr(model, 'predict_with_teacher') or getattr(
                 model, 'teacher', None) is None:
             raise ValueError(
-                f'SelfDistillValLoop scores the label teacher of an '
+                f'LabelTeacherValLoop scores the label teacher of an '
                 f'SSSDDistiller; the model is {type(model).__name__}'
                 f'{" without a label teacher" if hasattr(model, "teacher") else ""}'  # noqa: E501
                 f'. Use the stock ValLoop (val_cfg = dict(type=\'ValLoop\'))')

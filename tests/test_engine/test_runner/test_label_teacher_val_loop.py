@@ -1,15 +1,16 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""SelfDistillValLoop: the label teacher scored at each validation, in a
+"""LabelTeacherValLoop: the label teacher scored at each validation, in a
 real runner on the toy config."""
 import json
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.engine.runner import SelfDistillValLoop
+from mmdet_sssd.engine.runner import LabelTeacherValLoop
 from mmdet_sssd.testing import make_toy_coco
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
@@ -49,14 +50,14 @@ def toy_cfg(tmp_path, data_root, path=TOY, val_loop=True):
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                         interval=1)
     if val_loop:
-        cfg.val_cfg = dict(type='SelfDistillValLoop')
+        cfg.val_cfg = dict(type='LabelTeacherValLoop')
     return cfg
 
 
 def test_scores_teacher_and_student(tmp_path, data_root):
     runner = Runner.from_cfg(toy_cfg(tmp_path, data_root))
     loop = runner.val_loop
-    assert isinstance(loop, SelfDistillValLoop)
+    assert isinstance(loop, LabelTeacherValLoop)
     # the GT is loaded before Resize, for the teacher
     loaded = [type(t).__name__
               for t in loop.dataloader.dataset.pipeline.transforms]
@@ -115,6 +116,6 @@ def test_plain_detector_is_an_error(tmp_path, data_root):
 def test_teacher_less_distiller_is_an_error(tmp_path, data_root):
     # (a distiller with only a pretrained teacher)
     runner = Runner.from_cfg(toy_cfg(tmp_path, data_root))
-    runner.model.teacher = None
+    runner.model.terms = torch.nn.ModuleList()
     with pytest.raises(ValueError, match='without a label teacher'):
         runner.val()

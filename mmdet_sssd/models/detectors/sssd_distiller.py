@@ -174,6 +174,22 @@ class SSSDDistiller(BaseDetector):
         self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
         self.mask_ignored_anchors = mask_ignored_anchors
+        self._register_load_state_dict_pre_hook(self._rename_old_keys)
+
+    def _rename_old_keys(self, state_dict: dict, prefix: str, *args) -> None:
+        """Checkpoints written before the terms were modules (0.1.0.dev)
+        kept ``teacher.*``, ``adapter.*`` and ``pt_adapter.*``."""
+        label = self.label_term
+        where = {'teacher.': label and list(self.terms).index(label),
+                 'adapter.': label and list(self.terms).index(label),
+                 'pt_adapter.': len(self.terms) - 1}
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            for old, index in where.items():
+                if key.startswith(prefix + old) and index is not None:
+                    new = key.replace(prefix + old, f'{prefix}terms.{index}.'
+                                      f'{old.replace("pt_", "")}', 1)
+                    state_dict[new] = state_dict.pop(key)
+                    break
 
     @property
     def label_term(self) -> Optional[LabelTeacherTerm]:

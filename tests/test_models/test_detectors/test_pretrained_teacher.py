@@ -194,3 +194,28 @@ def test_adl_needs_a_dense_sigmoid_head():
             detector=tiny_detector_cfg('faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
                                        num_classes=NUM_CLASSES),
             logit_distill_loss=dict(type='AdaptiveDistillLoss')))
+
+
+def test_checkpoints_with_the_former_keys_load(teacher_ckpt):
+    """Before the terms were modules the keys were teacher.*, adapter.*
+    and pt_adapter.*; such a checkpoint loads strictly into terms.*."""
+    model = build(teacher_ckpt[0],
+                  pretrained=dict(feat_loss=dict(type='JSDistanceLoss')))
+    state = model.state_dict()
+    label, pretrained = model.label_term, model.terms[-1]
+    assert label is not model.terms[-1]
+    old = {}
+    for key, value in state.items():
+        for new, former in [('terms.0.teacher.', 'teacher.'),
+                            ('terms.0.adapter.', 'adapter.'),
+                            ('terms.1.adapter.', 'pt_adapter.')]:
+            if key.startswith(new):
+                key = former + key[len(new):]
+                break
+        old[key] = value.clone() + 1
+    assert any(k.startswith('pt_adapter.') for k in old)
+    fresh = build(teacher_ckpt[0],
+                  pretrained=dict(feat_loss=dict(type='JSDistanceLoss')))
+    fresh.load_state_dict(old, strict=True)
+    for key, value in fresh.state_dict().items():
+        assert torch.equal(value, state[key] + 1), key

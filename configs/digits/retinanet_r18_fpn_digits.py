@@ -66,7 +66,7 @@ param_scheduler = [
 # epochs SGD (LR 0.02, momentum 0.9) reached 6.4 AP, AdamW 24.9 (tuning
 # seed 100). LR 0.001, chosen on tuning seeds 100-104 over 0.003 with and
 # without value clipping: at 0.003 losses spiked after the warm-up and runs
-# collapsed (docs/benchmarks/digits/tuning_rule.md).
+# collapsed (docs/benchmarks/archive.md).
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=0.001,
                    weight_decay=0.05))

@@ -78,7 +78,7 @@ class LabelEncoderTeacher(BaseModule):
         box_position (bool): Also paints each cell's position inside its
             box (:func:`paint_box_positions`) as 2 extra mapper input
             channels. Not in LGD; measured in
-            docs/benchmarks/digits_sweeps.md. Defaults to False.
+            docs/benchmarks/archive.md. Defaults to False.
         box_class (bool): Also paints each box's one-hot class as K extra
             mapper input channels. Not in LGD; the recommended teacher's
             (docs/user_guides/teacher.md). Defaults to False.

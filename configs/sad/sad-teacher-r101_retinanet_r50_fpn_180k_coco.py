@@ -7,7 +7,7 @@ _base_ = '../adl/adl-reference-teacher-r101_retinanet_r50_fpn_2x_coco.py'
 # alternates whole minibatches, 1:1), with the reference ADL from the
 # teacher on both. First write the pseudo-labels (docs/user_guides/
 # semi_supervised.md):
-#   python tools/pseudo_label.py mmdet::retinanet/retinanet_r101_fpn_2x_coco.py \
+#   python tools/dataset_converters/pseudo_label.py mmdet::retinanet/retinanet_r101_fpn_2x_coco.py \
 #       R101_CKPT data/coco/annotations/image_info_unlabeled2017.json \
 #       data/coco/annotations/unlabeled2017_pseudo_r101.json \
 #       --img-dir data/coco/unlabeled2017/ --score-thr 0.5 \

@@ -226,7 +226,7 @@ def test_ddp_two_processes_match_one_process(tmp_path):
     # is the same in both processes and matches the single process.
     assert ranks[0]['state'].keys() == ref['state'].keys()
     synced = [k for k in ref['state']
-              if k.startswith(('teacher.', 'adapter.'))]
+              if k.startswith(('terms.0.teacher.', 'terms.0.adapter.'))]
     assert synced
     for key, value in ref['state'].items():
         a, b = (torch.tensor(r['state'][key]) for r in ranks)

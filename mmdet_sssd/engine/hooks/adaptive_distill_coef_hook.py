@@ -1,4 +1,5 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
+import math
 from typing import Optional
 
 from mmdet.registry import HOOKS
@@ -96,16 +97,17 @@ class AdaptiveDistillCoefHook(Hook):
                 schedulers = next(iter(schedulers.values()), [])
             steps = [s for s in schedulers if isinstance(s, MultiStepLR)
                      and s.param_name == 'lr']
-            # milestones at or past the scheduler's end never decay the LR
-            decays = steps and sorted(
-                steps[0].begin + m for m in steps[0].milestones
-                if steps[0].begin + m < steps[0].end)
-            if not decays:
+            if not steps:
                 raise ValueError(
-                    'AdaptiveDistillCoefHook(rule="step") found no LR decay '
-                    '(a MultiStepLR milestone) in param_scheduler to step '
-                    'lambda at; give milestone=... or use rule="constant"')
-            self.milestone, self.by_epoch = decays[0], steps[0].by_epoch
+                    'AdaptiveDistillCoefHook(rule="step") found no MultiStepLR '
+                    'in param_scheduler to step lambda at its first LR '
+                    'decay; give milestone=... or use rule="constant"')
+            # milestones at or past the scheduler's end never decay the LR,
+            # nor lambda (a schedule without a decay keeps base_coef)
+            decays = sorted(steps[0].begin + m for m in steps[0].milestones
+                            if steps[0].begin + m < steps[0].end)
+            self.milestone = decays[0] if decays else math.inf
+            self.by_epoch = steps[0].by_epoch
         if self.by_epoch is None:
             self.by_epoch = runner.train_loop.__class__.__name__ == \
                 'EpochBasedTrainLoop'

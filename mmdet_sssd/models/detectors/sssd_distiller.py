@@ -40,7 +40,7 @@ class SSSDDistiller(BaseDetector):
     losses form one term (:mod:`mmdet_sssd.models.teachers.terms`) in
     ``terms``; the distiller loops over them. Both sides are instance-
     normalised (non-affine) before the feature loss. ``predict`` and ``tensor`` modes are the plain student;
-    :mod:`tools/export_student.py` strips everything else.
+    :mod:`tools/model_converters/export_student.py` strips everything else.
 
     SSSD is ``distill_loss=dict(type='JSDistanceLoss')`` (the default), LGD
     is ``distill_loss=dict(type='MSELoss')``. :class:`AdaptiveDistillCoefHook`

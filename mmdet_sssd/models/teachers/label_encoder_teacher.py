@@ -269,7 +269,7 @@ class LabelEncoderTeacher(BaseModule):
     def relate(self, feats: Sequence[Tensor], batch_data_samples: SampleList,
                need_weights: bool = False) -> dict:
         """Steps 1-4 for each object of the batch: what :meth:`forward`
-        paints, and what ``tools/probe_teacher.py`` probes.
+        paints, and what ``tools/analysis_tools/probe_teacher.py`` probes.
 
         Args:
             feats (Sequence[Tensor]): P student maps (N, C, H_p, W_p).

@@ -410,6 +410,12 @@ def test_step_rule_ignores_milestones_past_scheduler_end(tmp_path, coco_root,
                          hook=dict(gamma=10.0), param_scheduler=sched)
     runner.train()
     assert coefs(runner) == pytest.approx([1.] * 4 + [10.] * 4)
+    # no milestone before the end: the LR never decays, nor lambda
+    sched = warmup_multistep(milestones=(8, 9), end=8)
+    runner = make_runner(tmp_path / 'b', coco_root, distiller_cfg,
+                         hook=dict(gamma=10.0), param_scheduler=sched)
+    runner.train()
+    assert coefs(runner) == [1.] * 8
 
 
 # The real schedules: the SSSD COCO config's (mmdet's 2x, epoch-based) and

@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 import mmdet_sssd  # noqa: F401
 from mmdet_sssd.engine.hooks import TrainDataCheckHook
 from mmdet_sssd.testing import make_toy_coco
+from mmdet_sssd.utils.mmdet_tools import tools_env
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -127,7 +128,7 @@ def test_tools_train_explains_an_empty_dataset(tmp_path, coco):
          '--work-dir', str(tmp_path / 'work'), '--cfg-options',
          f'train_dataloader.dataset.data_root={root}',
          'train_dataloader.dataset.ann_file=empty.json'],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, env=tools_env())
     assert proc.returncode != 0
     assert 'a dataset has no samples' in proc.stderr
     assert 'filter_empty_gt=False' in proc.stderr

@@ -8,6 +8,7 @@ from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import ModuleList
 from torch import Tensor
 
 from ..distill.checks import check_gt_present, check_losses, check_targets
@@ -165,7 +166,7 @@ class SSSDDistiller(BaseDetector):
             terms += [pretrained] if pretrained else []
         check_terms(terms, self.head_runner, name, mask_ignored_anchors)
         #: the teachers and their losses, one term each
-        self.terms = nn.ModuleList(terms)
+        self.terms = ModuleList(terms)  # mmengine's: init_weights recurses
         self.phases = DistillPhases(distill_warmup, backbone_freeze,
                                     by_epoch)
         #: set every iteration by AdaptiveDistillCoefHook

@@ -11,6 +11,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmdet.structures import SampleList
+from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..distill.feature_loss import feature_loss
@@ -19,7 +20,7 @@ from .frozen_detector import FrozenDetector
 Maps = Sequence[Tensor]
 
 
-class DistillTerm(nn.Module):
+class DistillTerm(BaseModule):
     """A teacher, the student-side ``adapter`` and the feature and logit
     losses of the term (each may be None).
 
@@ -32,13 +33,20 @@ class DistillTerm(nn.Module):
     head_pass = False
     feat_key = logit_key = ''
 
-    def __init__(self, adapter: Optional[nn.Module],
+    def __init__(self, teacher, adapter: Optional[nn.Module],
                  feat_loss: Optional[nn.Module],
                  logit_loss: Optional[nn.Module]) -> None:
         super().__init__()
+        # a BaseModule with the teacher first: mmengine's init_weights
+        # reaches the teacher through the term, and the teacher draws its
+        # initial weights as it did before the terms were modules
+        self.set_teacher(teacher)
         self.adapter = adapter
         self.feat_loss = feat_loss
         self.logit_loss = logit_loss
+
+    def set_teacher(self, teacher) -> None:
+        raise NotImplementedError
 
     @property
     def with_logits(self) -> bool:
@@ -76,8 +84,7 @@ class LabelTeacherTerm(DistillTerm):
     head_pass = True
     feat_key, logit_key = 'loss_distill', 'loss_distill_logits'
 
-    def __init__(self, teacher: nn.Module, *args) -> None:
-        super().__init__(*args)
+    def set_teacher(self, teacher: nn.Module) -> None:
         self.teacher = teacher
 
     def teach(self, feats, batch_inputs, samples, preprocessor):
@@ -92,8 +99,7 @@ class PretrainedTeacherTerm(DistillTerm):
 
     feat_key, logit_key = 'loss_pt_feat', 'loss_pt_logits'
 
-    def __init__(self, detector: FrozenDetector, *args) -> None:
-        super().__init__(*args)
+    def set_teacher(self, detector: FrozenDetector) -> None:
         self.detector = detector
 
     def teach(self, feats, batch_inputs, samples, preprocessor):

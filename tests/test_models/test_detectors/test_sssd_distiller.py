@@ -379,3 +379,13 @@ def test_teacher_class_loss_is_a_teacher_loss():
     assert all(p.grad is None for p in model.student.bbox_head.parameters())
     assert 'teacher.loss_class' not in build(name)(**batch(model),
                                                    mode='loss')
+
+
+def test_init_weights_reaches_the_teacher_through_its_term():
+    """mmengine's init_weights recurses through BaseModules only: the terms
+    (and their ModuleList) are BaseModules, so the label teacher's convs get
+    their init as when the teacher was the distiller's own child."""
+    model = build(DETECTORS[0])
+    assert not model.teacher.is_init
+    model.init_weights()
+    assert model.teacher.is_init

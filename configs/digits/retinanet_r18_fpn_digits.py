@@ -1,7 +1,8 @@
 # The embedded benchmark's baseline: a stock RetinaNet, shrunk to a
 # quarter-width ResNet-18 pretrained on the machine, a 4-level 32-channel
 # FPN from stride 4 and 3 anchors per location, on the 96x96
-# handwritten-digits dataset (tools/dataset_converters/make_digits_data.py, 10 classes), 18
+# handwritten-digits dataset
+# (tools/dataset_converters/make_digits_data.py, 10 classes), 18
 # epochs of 1000 images at batch 8 (2250 iterations, LR x0.1 after epochs
 # 12 and 16: a third of the run after the first decay, as in a 2x
 # schedule), about 5 CPU-minutes on one core
@@ -14,7 +15,8 @@ data_root = 'data/digits/'
 metainfo = dict(classes=tuple(str(i) for i in range(10)))
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),
-    # Pretrained on the machine (tools/benchmarks/pretrain_digits_backbone.py: digit
+    # Pretrained on the machine
+    # (tools/benchmarks/pretrain_digits_backbone.py: digit
     # vs clutter crops of the train split's source digits), loaded by
     # mmdet's own init_cfg, with the stock settings for pretrained
     # backbones: stem and first stage frozen, BN statistics frozen.

@@ -4,7 +4,8 @@
 # reference ADL from the teacher on both kinds. The teacher is the
 # labeled-only baseline (retinanet_r18_fpn_digits-labeled.py) of the same
 # seed; tools/digits_benchmark.py --methods semi-baseline,sad trains it,
-# writes the pseudo-labels (tools/dataset_converters/pseudo_label.py) and sets both paths:
+# writes the pseudo-labels (tools/dataset_converters/pseudo_label.py) and
+# sets both paths:
 #   --cfg-options model.pretrained_teacher.checkpoint=CKPT
 #       train_dataloader.dataset.datasets.1.ann_file=PSEUDO_JSON
 _base_ = [

@@ -99,9 +99,10 @@ class AdaptiveDistillCoefHook(Hook):
                      and s.param_name == 'lr']
             if not steps:
                 raise ValueError(
-                    'AdaptiveDistillCoefHook(rule="step") found no MultiStepLR '
-                    'in param_scheduler to step lambda at its first LR '
-                    'decay; give milestone=... or use rule="constant"')
+                    'AdaptiveDistillCoefHook(rule="step") found no '
+                    'MultiStepLR in param_scheduler to step lambda at its '
+                    'first LR decay; give milestone=... or use '
+                    'rule="constant"')
             # milestones at or past the scheduler's end never decay the LR,
             # nor lambda (a schedule without a decay keeps base_coef)
             decays = sorted(steps[0].begin + m for m in steps[0].milestones

@@ -40,8 +40,9 @@ class SSSDDistiller(BaseDetector):
     Each teacher (the label teacher, a ``pretrained_teacher``) and its
     losses form one term (:mod:`mmdet_sssd.models.teachers.terms`) in
     ``terms``; the distiller loops over them. Both sides are instance-
-    normalised (non-affine) before the feature loss. ``predict`` and ``tensor`` modes are the plain student;
-    :mod:`tools/model_converters/export_student.py` strips everything else.
+    normalised (non-affine) before the feature loss. ``predict`` and
+    ``tensor`` modes are the plain student;
+    ``tools/model_converters/export_student.py`` strips everything else.
 
     SSSD is ``distill_loss=dict(type='JSDistanceLoss')`` (the default), LGD
     is ``distill_loss=dict(type='MSELoss')``. :class:`AdaptiveDistillCoefHook`
@@ -156,8 +157,9 @@ class SSSDDistiller(BaseDetector):
                 distill_loss = typed(distill_loss, 'JSDistanceLoss')
                 terms.append(LabelTeacherTerm(
                     label_teacher,
-                    build_adapter(adapter if distill_loss is not None else None,
-                                  channels, channels),
+                    build_adapter(
+                        adapter if distill_loss is not None else None,
+                        channels, channels),
                     build_optional(distill_loss),
                     build_optional(logit_distill_loss)))
             pretrained = build_pretrained(pretrained_teacher,
@@ -253,8 +255,8 @@ class SSSDDistiller(BaseDetector):
             batch_data_samples
         ours = self.head_runner.predict(feats, batch_data_samples, rescale) \
             if with_student else None
-        return ours, self.head_runner.predict(self.teacher(feats, theirs), theirs,
-                                         rescale)
+        return ours, self.head_runner.predict(
+            self.teacher(feats, theirs), theirs, rescale)
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: OptConfigType = None):

@@ -32,3 +32,28 @@ def test_config_builds(path, monkeypatch):
         assert {'EpochSeedHook', 'TrainDataCheckHook'} <= set(names)
         if cfg.model.get('pretrained_teacher'):
             assert model.pretrained_teacher is not None
+
+
+def test_the_lambda_rule_and_the_hooks_have_one_home():
+    """Configs say only what differs: the hooks list is written once, in
+    configs/_base_/sssd_runtime.py; a config changes lambda's rule with
+    one line (``custom_hooks = _base_.constant_lambda_hooks``)."""
+    runtime = osp.join('configs', '_base_', 'sssd_runtime.py')
+    for path in CONFIGS:
+        with open(osp.join(ROOT, path)) as f:
+            assert 'AdaptiveDistillCoefHook' not in f.read(), (
+                f'{path} restates the hooks list; take a named list of '
+                f'{runtime}')
+    constant = Config.fromfile(
+        osp.join(ROOT, 'configs', 'lgd', 'lgd_retinanet_r50_fpn_2x_coco.py'))
+    stepwise = Config.fromfile(osp.join(
+        ROOT, 'configs', 'sssd', 'sssd_retinanet_r50_fpn_2x_coco.py'))
+    assert constant.custom_hooks[0] == dict(
+        type='AdaptiveDistillCoefHook', rule='constant')
+    assert stepwise.custom_hooks[0] == dict(
+        type='AdaptiveDistillCoefHook', rule='step')
+    assert constant.custom_hooks[1:] == stepwise.custom_hooks[1:]
+    # --cfg-options still reaches the hook, and one list is not the other
+    stepwise.merge_from_dict({'custom_hooks.0.rule': 'constant'})
+    assert stepwise.custom_hooks[0].rule == 'constant'
+    assert stepwise.stepwise_lambda_hooks[0].rule == 'step'

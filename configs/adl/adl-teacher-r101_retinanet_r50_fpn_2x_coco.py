@@ -16,11 +16,7 @@ model = dict(
         checkpoint='https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth',  # noqa
         feat_loss=None,
         logit_loss=dict(type='AdaptiveDistillLoss')))
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+custom_hooks = _base_.constant_lambda_hooks
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
 # Set here, not in sssd_runtime.py: the stock base defines default_hooks,
 # and mmengine refuses one key in two bases of a list.

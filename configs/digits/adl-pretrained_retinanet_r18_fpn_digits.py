@@ -1,5 +1,4 @@
-_base_ = './retinanet_r18_fpn_digits.py'
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+_base_ = ['./retinanet_r18_fpn_digits.py', '../_base_/sssd_runtime.py']
 
 # A conventional teacher: the baseline trained by the digits job (any
 # checkpoint of configs/digits/retinanet_r18_fpn_digits.py), frozen, with
@@ -17,10 +16,5 @@ model = dict(
         checkpoint='work_dirs/digits_benchmark/baseline_seed0/epoch_18.pth',
         feat_loss=dict(type='JSDistanceLoss'),
         logit_loss=dict(type='AdaptiveDistillLoss')))
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -7,8 +7,4 @@ _base_ = './sssd-published_retinanet_r18_fpn_digits.py'
 model = dict(
     distill_loss=dict(_delete_=True, type='MSELoss'),
     level_weights='size')
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+custom_hooks = _base_.constant_lambda_hooks

@@ -9,9 +9,9 @@
 #   --cfg-options model.pretrained_teacher.checkpoint=CKPT
 #       train_dataloader.dataset.datasets.1.ann_file=PSEUDO_JSON
 _base_ = [
-    './retinanet_r18_fpn_digits-labeled.py', '../_base_/adl_reference.py'
+    './retinanet_r18_fpn_digits-labeled.py', '../_base_/adl_reference.py',
+    '../_base_/sssd_runtime.py'
 ]
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
 
 labeled = _base_.train_dataloader.dataset
 train_dataloader = dict(
@@ -35,9 +35,6 @@ model = dict(
         'iter_750.pth',
         feat_loss=None,
         logit_loss=_base_.reference_adl))
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),  # one 'epoch' here: seeds the run's start
-    dict(type='TrainDataCheckHook')
-]
+# lambda constant; one 'epoch' here: EpochSeedHook seeds the run's start
+custom_hooks = _base_.constant_lambda_hooks
 default_hooks = dict(checkpoint=dict(type='CrashSafeCheckpointHook'))

@@ -1,5 +1,4 @@
-_base_ = './retinanet_r18_fpn_digits.py'
-custom_imports = dict(imports=['mmdet_sssd'], allow_failed_imports=False)
+_base_ = ['./retinanet_r18_fpn_digits.py', '../_base_/sssd_runtime.py']
 
 # SSSD as published: configs/sssd/ (LGD's teacher and recipe, the JS
 # distance per level, lambda x2 at the first LR decay) scaled to the
@@ -25,11 +24,6 @@ model = dict(
     distill_warmup=3,
     backbone_freeze=2,
     by_epoch=True)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook'),  # x2 at the first LR decay
-    dict(type='EpochSeedHook'),  # exact resume of the random streams
-    dict(type='TrainDataCheckHook')  # bad annotations: error or report
-]
 # Each validation also scores the label teacher (the student's head on its
 # maps): teacher/coco/bbox_mAP..., and the class-agnostic AP of both.
 val_cfg = dict(type='LabelTeacherValLoop')

@@ -5,8 +5,4 @@ _base_ = '../sssd/sssd_retinanet_r50_fpn_2x_coco.py'
 # configs/sssd/ (LGD's teacher, adapter and recipe).
 model = dict(
     distill_loss=dict(_delete_=True, type='MSELoss'), level_weights='size')
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+custom_hooks = _base_.constant_lambda_hooks

@@ -37,8 +37,5 @@ param_scheduler = [
 ]
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=10000))
 log_processor = dict(by_epoch=False)
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),  # one 'epoch' here: seeds the run's start
-    dict(type='TrainDataCheckHook')
-]
+# lambda constant; one 'epoch' here: EpochSeedHook seeds the run's start
+custom_hooks = _base_.constant_lambda_hooks

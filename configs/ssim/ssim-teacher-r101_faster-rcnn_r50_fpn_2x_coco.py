@@ -17,11 +17,7 @@ model = dict(
         checkpoint='https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r101_fpn_2x_coco/faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth',  # noqa
         feat_loss=dict(
             type='SSIMDistillLoss', convention='kornia', loss_weight=5.0)))
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+custom_hooks = _base_.constant_lambda_hooks
 # Opt-in: atomic checkpoint writes; --resume skips a truncated checkpoint.
 # Set here, not in sssd_runtime.py: the stock base defines default_hooks,
 # and mmengine refuses one key in two bases of a list.

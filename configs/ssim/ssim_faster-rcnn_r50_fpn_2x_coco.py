@@ -11,8 +11,4 @@ model = dict(
         type='SSIMDistillLoss',
         convention='kornia',
         loss_weight=5.0))
-custom_hooks = [
-    dict(type='AdaptiveDistillCoefHook', rule='constant'),
-    dict(type='EpochSeedHook'),
-    dict(type='TrainDataCheckHook')
-]
+custom_hooks = _base_.constant_lambda_hooks

@@ -95,6 +95,11 @@ def parse_args(argv=None):
                         '(default: cuda if torch sees a GPU, else cpu); '
                         'pair only runs of one device and machine')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
+    parser.add_argument('--ema', type=float, default=None,
+                        metavar='MOMENTUM',
+                        help="train every arm with mmengine's EMAHook at "
+                        'this momentum; records the averaged and the raw '
+                        'weights of each run (AP, raw_AP)')
     parser.add_argument('--experiment', default=None,
                         help='label stored in each record (default: the '
                         'work dir name)')
@@ -240,7 +245,8 @@ def main():
         experiment=args.experiment or osp.basename(work_dir.rstrip('/')),
         jobs=args.jobs, threads=threads, cfg_options=args.cfg_options,
         command=shlex.join(['python', 'tools/digits_benchmark.py'] +
-                           sys.argv[1:]), device=args.device)
+                           sys.argv[1:]), device=args.device,
+        ema_momentum=args.ema)
     runs, todo = reuse_finished(job, args)
     runs += job.run([(m, s) for m, s in todo if m not in SEMI])
     semi = [(m, s) for m, s in todo if m in SEMI]

@@ -19,6 +19,7 @@ from .launch import Launcher, test_command, train_command
 from .pool import phase, run_all
 from .run_records import (code_version, curves, machine, read_scalars,
                           read_test_metrics, scores_teacher, test_record)
+from .weight_averaging import ema_config, raw_weights
 
 Key = Tuple[str, int]
 
@@ -49,6 +50,12 @@ class PairedJob:
         cwd (str): Where the runs start (relative paths in the configs).
         command (str): The job's command line, recorded.
         device (str): ``'cpu'`` or ``'cuda'``, recorded with the machine.
+        ema_momentum (float, optional): Train every arm with mmengine's
+            ``EMAHook`` at this momentum
+            (:mod:`~mmdet_sssd.benchmarking.weight_averaging`); a record's
+            AP is then the averaged weights', and ``raw_AP``... the raw
+            final weights' of the same run. Defaults to None (no
+            averaging).
     """
 
     def __init__(self, arms: Dict[str, str], work_dir: str,
@@ -57,7 +64,8 @@ class PairedJob:
                  cfg_options: Sequence[str] = (),
                  test_options: Sequence[str] = (),
                  test_fields: Optional[dict] = None, cwd: str = '.',
-                 command: str = '', device: str = 'cpu'):
+                 command: str = '', device: str = 'cpu',
+                 ema_momentum: Optional[float] = None):
         self.arms = dict(arms)
         self.work_dir = work_dir
         self.experiment = experiment
@@ -67,6 +75,7 @@ class PairedJob:
         self.test_options = list(test_options)
         self.test_fields = dict(test_fields or {})
         self.cwd, self.command, self.device = cwd, command, device
+        self.ema_momentum = ema_momentum
         self.code = code_version(package_root())
         self._slots = 0
 
@@ -88,30 +97,49 @@ class PairedJob:
         self._slots = (self._slots + 1) % 1000
         return self._slots
 
+    def config(self, arm: str) -> str:
+        """The config ``arm`` trains: its own, or with ``EMAHook`` added
+        (written into ``<work_dir>/ema_configs``)."""
+        if self.ema_momentum is None:
+            return self.arms[arm]
+        return ema_config(osp.join(self.cwd, self.arms[arm]),
+                          osp.abspath(osp.join(self.work_dir, 'ema_configs')),
+                          self.ema_momentum)
+
     def train_task(self, arm: str, seed: int) -> tuple:
         """The (key, what, command, log file) task of one training."""
         run_dir = self.run_dir(arm, seed)
         options = (self.arm_options(arm, seed) + seed_options(seed) +
                    self.cfg_options)
-        cmd = train_command(self.launcher, self.arms[arm], run_dir,
+        cmd = train_command(self.launcher, self.config(arm), run_dir,
                             options, self._slot())
         # one job streams mmengine's log; several write it to files
         log = None if self.jobs == 1 else osp.join(run_dir, 'train.log')
         return (arm, seed), 'training', cmd, log
 
-    def score_task(self, arm: str, seed: int) -> tuple:
+    def score_task(self, arm: str, seed: int, raw: bool = False) -> tuple:
         """The task that scores the run's last checkpoint on the test set
         (with its label teacher where it has one) into
-        ``<run_dir>/test``."""
+        ``<run_dir>/test``; with ``raw``, a run with ``EMAHook``'s raw
+        weights into ``<run_dir>/test_raw``."""
         run_dir = self.run_dir(arm, seed)
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
+        if raw:
+            checkpoint = raw_weights(checkpoint)
         config = glob.glob(osp.join(run_dir, '*.py'))[0]
+        out = 'test_raw' if raw else 'test'
         cmd = test_command(self.launcher, config, checkpoint,
-                           osp.join(run_dir, 'test'), self.test_options,
+                           osp.join(run_dir, out), self.test_options,
                            scores_teacher(run_dir), self._slot())
-        return ((arm, seed), 'scoring on the test split', cmd,
-                osp.join(run_dir, 'test.log'))
+        return ((arm, seed), f'scoring on the test split{" (raw)" * raw}',
+                cmd, osp.join(run_dir, f'{out}.log'))
+
+    def score_tasks(self, arm: str, seed: int) -> List[tuple]:
+        """The run's scorings: its weights, and with weight averaging
+        also its raw weights."""
+        return [self.score_task(arm, seed, raw) for raw in
+                ([False, True] if self.ema_momentum is not None else [False])]
 
     def train_record(self, arm: str, seed: int, seconds: float,
                      peak_mb: float, cpu_s: float) -> dict:
@@ -122,6 +150,7 @@ class PairedJob:
             train_s=round(seconds, 1), cpu_s=round(cpu_s, 1),
             peak_mb=round(peak_mb), **self.record_fields(arm, seed),
             config=self.arms[arm], cfg_options=self.cfg_options,
+            ema_momentum=self.ema_momentum,
             threads=self.threads, jobs=self.jobs, command=self.command,
             device=self.device, machine=machine(self.device),
             date=time.strftime('%Y-%m-%d'),
@@ -149,6 +178,9 @@ class PairedJob:
         run_dir = self.run_dir(run['method'], run['seed'])
         run.update(test_record(read_test_metrics(run_dir)), split='test',
                    **self.test_fields)
+        if self.ema_momentum is not None:
+            raw = test_record(read_test_metrics(run_dir, 'test_raw'))
+            run.update({f'raw_{k}': v for k, v in raw.items()})
         self.write(run)
 
     def reuse(self, arm: str, seed: int) -> Optional[dict]:
@@ -163,9 +195,10 @@ class PairedJob:
         if run.get('split') != 'test':  # a record of val only
             phase(f'{arm}, seed {seed}: scoring the finished run on the '
                   f'test split')
-            for _ in run_all([self.score_task(arm, seed)], 1, self.threads,
+            for _ in run_all(self.score_tasks(arm, seed), 1, self.threads,
                              self.cwd):
-                self.add_test(run)  # its own experiment label
+                pass
+            self.add_test(run)  # its own experiment label
         run['experiment'] = self.experiment
         phase(f'{arm}, seed {seed}: reusing the finished run')
         return run
@@ -174,7 +207,7 @@ class PairedJob:
         """Trains the (arm, seed) runs of ``todo``, each then scored in the
         queue of the same ``jobs`` slots; their records as they end."""
         tasks = [self.train_task(arm, seed) for arm, seed in todo]
-        trained, runs = {}, []
+        trained, scorings, runs = {}, {}, []
         for key, seconds, peak_mb, cpu_s in run_all(tasks, self.jobs,
                                                     self.threads, self.cwd):
             if key not in trained:
@@ -183,7 +216,11 @@ class PairedJob:
                 # the val record first: a job stopped while scoring
                 # resumes (skip_existing) by scoring it
                 self.write(trained[key])
-                tasks.append(self.score_task(*key))
+                scorings[key] = self.score_tasks(*key)
+                tasks.append(scorings[key].pop(0))
+                continue
+            if scorings[key]:  # the raw weights' scoring, after the first
+                tasks.append(scorings[key].pop(0))
                 continue
             run = trained[key]
             self.add_test(run)

@@ -37,10 +37,10 @@ def _zero_missing(metrics: dict, prefixes: List[str], run_dir: str,
             metrics.update({f'{prefix}{key}': 0.0 for _, key in METRICS})
 
 
-def read_test_metrics(run_dir: str) -> dict:
-    """The metrics of the run's newest scoring in ``<run_dir>/test``, as
-    logged, with 0 for an empty metric."""
-    out = osp.join(run_dir, 'test')
+def read_test_metrics(run_dir: str, scoring: str = 'test') -> dict:
+    """The metrics of the run's newest scoring in ``<run_dir>/<scoring>``,
+    as logged, with 0 for an empty metric."""
+    out = osp.join(run_dir, scoring)
     # test.py logs to <ts>/<ts>.json, eval_teacher.py (a val loop) to
     # <ts>/vis_data/scalars.json: the newest run's metrics
     newest = sorted(d for d in os.listdir(out)

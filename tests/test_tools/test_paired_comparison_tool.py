@@ -66,3 +66,29 @@ def test_two_toy_configs_on_two_seeds(tmp_path):
     tables = run(['--table', str(tmp_path / 'job' / 'results.json')],
                  cwd=str(tmp_path))
     assert '### job' in tables and '| sssd - baseline | ' in tables
+
+
+def test_every_arm_with_weight_averaging_scores_both_weights(tmp_path):
+    """--ema: each arm trains with mmengine's EMAHook; a record has the
+    averaged weights' AP and the raw weights' (raw_AP) of the same run."""
+    import torch
+    make_toy_coco(str(tmp_path / 'data' / 'toy'))
+    arms = [f'baseline={TOY}/retinanet_r18-tiny_fpn_toy.py',
+            f'sssd={TOY}/sssd_retinanet_r18-tiny_fpn_toy.py']
+    out = run(arms + ['--seeds', '0', '--work-dir', 'job', '--threads', '1',
+                      '--ema', '0.1', '--no-figures', '--cfg-options',
+                      'train_cfg.max_epochs=1'], cwd=str(tmp_path))
+    assert 'scoring on the test split (raw)' in out
+    records = json.loads((tmp_path / 'job' / 'results.json').read_text())
+    for r in records:
+        assert r['ema_momentum'] == 0.1
+        assert 0 <= r['AP'] <= 100 and 0 <= r['raw_AP'] <= 100
+        run_dir = tmp_path / 'job' / f'{r["method"]}_seed0'
+        assert 'EMAHook' in next(run_dir.glob('*.py')).read_text()
+        # scored twice: the averaged weights, then the raw ones
+        assert (run_dir / 'test').is_dir() and (run_dir / 'test_raw').is_dir()
+        ckpt = (run_dir / 'last_checkpoint').read_text().strip()
+        averaged = torch.load(ckpt, weights_only=False)['state_dict']
+        raw = torch.load(ckpt[:-4] + '.raw.pth')['state_dict']
+        assert averaged.keys() == raw.keys()
+        assert any(not torch.equal(averaged[k], raw[k]) for k in raw)

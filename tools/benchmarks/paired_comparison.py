@@ -80,6 +80,11 @@ def parse_args(argv=None):
                         'another test set)')
     parser.add_argument('--no-figures', action='store_true',
                         help='skip curves.png')
+    parser.add_argument('--ema', type=float, default=None,
+                        metavar='MOMENTUM',
+                        help="train every arm with mmengine's EMAHook at "
+                        'this momentum; records the averaged and the raw '
+                        'weights of each run (AP, raw_AP)')
     parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
                         help='only print the tables of a results.json')
     args = parser.parse_args(argv)
@@ -125,7 +130,8 @@ def main(argv=None):
         threads=args.threads or max(1, (os.cpu_count() or 1) // args.jobs),
         cfg_options=args.cfg_options, test_options=args.test_cfg_options,
         cwd=os.getcwd(), device='cuda' if torch.cuda.is_available() else
-        'cpu', command=shlex.join(['python', sys.argv[0]] + sys.argv[1:]))
+        'cpu', command=shlex.join(['python', sys.argv[0]] + sys.argv[1:]),
+        ema_momentum=args.ema)
     runs, todo = [], []
     for arm in args.configs:
         for seed in args.seeds:

@@ -49,6 +49,8 @@ from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, SEMI, SIZES,
                                             TEST_IMAGES, DigitsJob,
                                             comparisons, digits_root)
 from mmdet_sssd.benchmarking.digits_data import prepare_data
+from mmdet_sssd.benchmarking.launch import (add_launcher_arguments,
+                                            launcher_from_args)
 from mmdet_sssd.benchmarking.plots import plot_curves
 from mmdet_sssd.benchmarking.pool import phase
 from mmdet_sssd.benchmarking.run_records import machine
@@ -95,6 +97,8 @@ def parse_args(argv=None):
                         '(default: cuda if torch sees a GPU, else cpu); '
                         'pair only runs of one device and machine')
     parser.add_argument('--work-dir', default='work_dirs/digits_benchmark')
+    # each training on several GPUs or nodes, as tools/dist_train.sh
+    add_launcher_arguments(parser)
     parser.add_argument('--ema', type=float, default=None,
                         metavar='MOMENTUM',
                         help="train every arm with mmengine's EMAHook at "
@@ -243,7 +247,8 @@ def main():
         size, data_root, backbone,
         arms={m: args.configs[m] for m in args.methods}, work_dir=work_dir,
         experiment=args.experiment or osp.basename(work_dir.rstrip('/')),
-        jobs=args.jobs, threads=threads, cfg_options=args.cfg_options,
+        launcher=launcher_from_args(args), jobs=args.jobs, threads=threads,
+        cfg_options=args.cfg_options,
         command=shlex.join(['python', 'tools/digits_benchmark.py'] +
                            sys.argv[1:]), device=args.device,
         ema_momentum=args.ema)

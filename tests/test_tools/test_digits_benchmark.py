@@ -51,6 +51,24 @@ def test_tables_and_seed_arguments():
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]
 
 
+def test_digits_job_trains_through_mmengines_launchers(tmp_path):
+    """--launcher pytorch --gpus N: each training of the digits job is one
+    torchrun of tools/train.py with N processes, as tools/dist_train.sh."""
+    tool = load_tool()
+    args = tool.parse_args(['--launcher', 'pytorch', '--gpus', '2'])
+    job = tool.DigitsJob('default', str(tmp_path), 'backbone.pth',
+                         arms={'baseline': tool.CONFIGS['baseline']},
+                         work_dir=str(tmp_path),
+                         experiment='x', launcher=tool.launcher_from_args(
+                             args))
+    cmd = job.train_task('baseline', 200)[2]
+    assert cmd[1:3] == ['-m', 'torch.distributed.run']
+    assert '--nproc_per_node=2' in cmd
+    assert cmd[cmd.index('--launcher') + 1] == 'pytorch'
+    script = [c for c in cmd if c.endswith(osp.join('tools', 'train.py'))]
+    assert cmd[cmd.index(script[0]) + 1] == tool.CONFIGS['baseline']
+
+
 def test_default_job_is_the_baseline_against_the_decoupled_sssd():
     """The README's first command compares the baseline with the SSSD
     shown to help on the report's seeds, on two report seeds."""

@@ -293,10 +293,8 @@ class SSSDDistiller(BaseDetector):
                                                           results[1:]):
             outs[i] = (outs[i][0], teacher_logits)
             losses.update(prefixed(teacher_losses))
-        teacher = self.teacher
-        if teacher is not None and teacher.class_readout is not None:
-            losses['teacher.loss_class'] = teacher.class_loss(
-                outs[terms.index(self.label_term)][0], samples)
+        for term, (maps, _) in zip(terms, outs):
+            losses.update(term.teacher_losses(maps, samples))
         if phase.detach_student:  # only the adapters learn from the terms
             feats = [f.detach() for f in feats]
             logits = logits and [x.detach() for x in logits]

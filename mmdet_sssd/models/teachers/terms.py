@@ -58,6 +58,12 @@ class DistillTerm(BaseModule):
         it makes them itself, its per-level logits (else None)."""
         raise NotImplementedError
 
+    def teacher_losses(self, maps: Maps, samples: SampleList
+                       ) -> Dict[str, Tensor]:
+        """The teacher's own training losses on its ``maps``, beside its
+        detection losses, not scaled by lambda (none by default)."""
+        return {}
+
     def losses(self, feats: Maps, maps: Maps, logits: Optional[list],
                their_logits: Optional[list], mask: Optional[Tensor],
                level_weights: str) -> Dict[str, Tensor]:
@@ -89,6 +95,14 @@ class LabelTeacherTerm(DistillTerm):
 
     def teach(self, feats, batch_inputs, samples, preprocessor):
         return self.teacher(feats, samples), None
+
+    def teacher_losses(self, maps, samples):
+        """``teacher.loss_class``: the auxiliary cross-entropy that reads
+        each object's class from the teacher's maps (the teacher's
+        ``class_loss_weight``), where it has one."""
+        if self.teacher.class_readout is None:
+            return {}
+        return {'teacher.loss_class': self.teacher.class_loss(maps, samples)}
 
 
 class PretrainedTeacherTerm(DistillTerm):

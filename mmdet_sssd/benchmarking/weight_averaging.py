@@ -45,8 +45,11 @@ def ema_config(config: str, out_dir: str, momentum: float) -> str:
 
 def raw_weights(checkpoint: str) -> str:
     """Writes ``<checkpoint>.raw.pth``: the checkpoint's raw (not
-    averaged) weights as its ``state_dict``, for scoring with the config
-    without ``EMAHook``. Returns its path.
+    averaged) weights as its ``state_dict``, for scoring. With or without
+    ``EMAHook`` in the config it scores the raw weights: the hook, not
+    resuming, loads both of its copies from this ``state_dict`` (checked:
+    the raw weights of a run score the AP of the same run without the
+    hook). Returns its path.
 
     Raises:
         KeyError: The checkpoint was not saved by ``EMAHook``.

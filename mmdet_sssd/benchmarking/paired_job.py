@@ -76,6 +76,7 @@ class PairedJob:
         self.test_fields = dict(test_fields or {})
         self.cwd, self.command, self.device = cwd, command, device
         self.ema_momentum = ema_momentum
+        self._ema_configs: Dict[str, str] = {}
         self.code = code_version(package_root())
         self._slots = 0
 
@@ -102,9 +103,12 @@ class PairedJob:
         (written into ``<work_dir>/ema_configs``)."""
         if self.ema_momentum is None:
             return self.arms[arm]
-        return ema_config(osp.join(self.cwd, self.arms[arm]),
-                          osp.abspath(osp.join(self.work_dir, 'ema_configs')),
-                          self.ema_momentum)
+        if arm not in self._ema_configs:  # written once, not per seed
+            self._ema_configs[arm] = ema_config(
+                osp.join(self.cwd, self.arms[arm]),
+                osp.abspath(osp.join(self.work_dir, 'ema_configs')),
+                self.ema_momentum)
+        return self._ema_configs[arm]
 
     def train_task(self, arm: str, seed: int) -> tuple:
         """The (key, what, command, log file) task of one training."""
@@ -195,9 +199,8 @@ class PairedJob:
         if run.get('split') != 'test':  # a record of val only
             phase(f'{arm}, seed {seed}: scoring the finished run on the '
                   f'test split')
-            for _ in run_all(self.score_tasks(arm, seed), 1, self.threads,
-                             self.cwd):
-                pass
+            list(run_all(self.score_tasks(arm, seed), 1, self.threads,
+                         self.cwd))
             self.add_test(run)  # its own experiment label
         run['experiment'] = self.experiment
         phase(f'{arm}, seed {seed}: reusing the finished run')

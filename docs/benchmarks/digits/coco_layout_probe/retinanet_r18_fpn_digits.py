@@ -1,0 +1,16 @@
+_base_ = '../../../../configs/digits/retinanet_r18_fpn_digits.py'
+root = 'data/digits_coco/'
+pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(192, 192), keep_ratio=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'scale_factor'))
+]
+model = dict(backbone=dict(init_cfg=dict(checkpoint='data/digits/backbone.pth')))
+train_dataloader = dict(dataset=dict(data_root=root, pipeline=pipeline))
+val_dataloader = dict(dataset=dict(data_root=root, pipeline=pipeline))
+test_dataloader = dict(dataset=dict(data_root=root, ann_file='test.json', pipeline=pipeline))
+val_evaluator = dict(ann_file=root + 'val.json')
+test_evaluator = dict(ann_file=root + 'test.json')

@@ -32,6 +32,10 @@ CONFIGS = {
     # tuning seeds after the report of the others, the default job's SSSD
     'sssd-decoupled':
     'configs/digits/sssd-decoupled_retinanet_r18_fpn_digits.py',
+    # the decoupled SSSD at lambda 10: the 500-507 pre-registration's
+    # candidate, chosen or not on the tuning seeds by its rule
+    'sssd-decoupled-lam10':
+    'configs/digits/sssd-decoupled-lam10_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
     'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
     # semi-supervised: the labeled quarter only (also SAD's teacher), SAD

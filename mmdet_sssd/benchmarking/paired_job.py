@@ -15,6 +15,7 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet_sssd.utils.mmdet_tools import package_root
+from mmdet_sssd.version import __version__
 from .launch import Launcher, test_command, train_command
 from .pool import phase, run_all
 from .run_records import (code_version, curves, machine, read_scalars,
@@ -77,7 +78,9 @@ class PairedJob:
         self.cwd, self.command, self.device = cwd, command, device
         self.ema_momentum = ema_momentum
         self._ema_configs: Dict[str, str] = {}
-        self.code = code_version(package_root())
+        # a regular install has no commit: its version says what ran
+        self.code = (code_version(package_root())
+                     or f'mmdet_sssd {__version__} (installed)')
         self._slots = 0
 
     # -------------------------------------------------- what a subclass adds

@@ -107,12 +107,19 @@ def curves(train: List[dict], val: List[dict]) -> Dict[str, list]:
 
 
 def code_version(root: str) -> Optional[str]:
-    """The commit of the checkout ``root``, ``-dirty`` with uncommitted
-    changes; None outside a git checkout."""
+    """The commit of the checkout whose top folder is ``root``, ``-dirty``
+    with uncommitted changes; None when ``root`` is not a checkout's top
+    (a regular install's ``site-packages``, which may lie inside another
+    repository, e.g. pyenv's: its commit is not this code's)."""
+    def git(*args):
+        return subprocess.run(['git', *args], cwd=root, capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+
     try:
-        return subprocess.run(
-            ['git', 'describe', '--always', '--dirty'], cwd=root,
-            capture_output=True, text=True, timeout=30).stdout.strip()
+        top = git('rev-parse', '--show-toplevel')
+        if not top or osp.realpath(top) != osp.realpath(root):
+            return None
+        return git('describe', '--always', '--dirty') or None
     except (OSError, subprocess.SubprocessError):
         return None
 

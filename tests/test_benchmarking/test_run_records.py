@@ -47,3 +47,29 @@ def test_test_metrics_of_the_newest_scoring(tmp_path):
 
 def test_machine_in_words():
     assert machine('cpu').endswith('cores, CPU only')
+
+
+def test_code_version_only_of_a_checkouts_top(tmp_path):
+    import subprocess
+    from mmdet_sssd.benchmarking.run_records import code_version
+
+    def git(*args):
+        subprocess.run(['git', *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    git('init', '-q')
+    (tmp_path / 'a.txt').write_text('a')
+    git('add', 'a.txt')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'a')
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                            cwd=tmp_path, capture_output=True,
+                            text=True).stdout.strip()
+    assert code_version(str(tmp_path)) == commit
+    (tmp_path / 'a.txt').write_text('b')
+    assert code_version(str(tmp_path)) == commit + '-dirty'
+    # a folder inside another repository (site-packages inside pyenv's
+    # checkout) is not that repository's code
+    inner = tmp_path / 'lib' / 'site-packages'
+    inner.mkdir(parents=True)
+    assert code_version(str(inner)) is None
+    assert code_version(str(tmp_path / 'missing')) is None

@@ -124,18 +124,36 @@ def code_version(root: str) -> Optional[str]:
         return None
 
 
+def cpu_model(cpuinfo: str) -> Optional[str]:
+    """The first processor's name in ``/proc/cpuinfo`` text, with its family
+    and model numbers where given: virtual machines often name only the
+    brand ('AMD EPYC'), and two such machines of different generations
+    train one seed to different numbers. None without a model name."""
+    info = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip() and info:
+            break  # the first processor's block is enough
+        key, _, value = line.partition(':')
+        if key.strip() in ('model name', 'cpu family', 'model'):
+            info.setdefault(key.strip(), value.strip())
+    if 'model name' not in info:
+        return None
+    if 'cpu family' in info and 'model' in info:
+        return (f'{info["model name"]} (family {info["cpu family"]}, '
+                f'model {info["model"]})')
+    return info['model name']
+
+
 def machine(device: str = 'cpu') -> str:
-    """The machine in words: CPU model, cores, and the GPU the runs used
-    (``device='cuda'``) or 'CPU only'."""
-    model = platform.processor() or platform.machine()
+    """The machine in words: CPU model (:func:`cpu_model`), cores, and the
+    GPU the runs used (``device='cuda'``) or 'CPU only'."""
+    model = None
     try:
         with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    model = line.split(':', 1)[1].strip()
-                    break
+            model = cpu_model(f.read())
     except OSError:
         pass
+    model = model or platform.processor() or platform.machine()
     if device == 'cuda':
         import torch
         return (f'{model}, {os.cpu_count()} cores, '

@@ -73,3 +73,14 @@ def test_code_version_only_of_a_checkouts_top(tmp_path):
     inner.mkdir(parents=True)
     assert code_version(str(inner)) is None
     assert code_version(str(tmp_path / 'missing')) is None
+
+
+def test_cpu_model_names_the_generation():
+    from mmdet_sssd.benchmarking.run_records import cpu_model
+    block = ('processor\t: {n}\nvendor_id\t: AuthenticAMD\ncpu family\t: '
+             '{f}\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nstepping\t: 1\n\n')
+    # two processors: the first one's numbers
+    text = block.format(n=0, f=26) + block.format(n=1, f=25)
+    assert cpu_model(text) == 'AMD EPYC (family 26, model 2)'
+    assert cpu_model('model name\t: Some CPU\n') == 'Some CPU'
+    assert cpu_model('processor\t: 0\n') is None

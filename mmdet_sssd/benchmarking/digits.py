@@ -29,11 +29,11 @@ CONFIGS = {
     # student not behind the baseline on the tuning seeds
     'sssd-lam10': 'configs/digits/sssd-lam10_retinanet_r18_fpn_digits.py',
     # the head never trained by the teacher, lambda 5: chosen on the
-    # tuning seeds after the report of the others, the default job's SSSD
+    # tuning seeds after the report of the others (the 400-409 test)
     'sssd-decoupled':
     'configs/digits/sssd-decoupled_retinanet_r18_fpn_digits.py',
-    # the decoupled SSSD at lambda 10: the 500-507 pre-registration's
-    # candidate, chosen or not on the tuning seeds by its rule
+    # the decoupled SSSD at lambda 10: chosen on the tuning seeds by the
+    # 500-507 pre-registration's rule and tested there; the default job's
     'sssd-decoupled-lam10':
     'configs/digits/sssd-decoupled-lam10_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',

@@ -70,19 +70,24 @@ def test_digits_job_trains_through_mmengines_launchers(tmp_path):
 
 
 def test_default_job_is_the_baseline_against_the_decoupled_sssd():
-    """The README's first command compares the baseline with the SSSD
-    shown to help on the report's seeds, on two report seeds."""
+    """The README's first command compares the baseline with the SSSD of
+    the pre-registered 500-507 test (the decoupled SSSD at lambda 10), on
+    two report seeds."""
     from mmengine.config import Config
     tool = load_tool()
     args = tool.parse_args([])
-    assert args.methods == ['baseline', 'sssd-decoupled']
+    assert args.methods == ['baseline', 'sssd-decoupled-lam10']
     assert args.seed_list == [200, 201]
     assert tool.comparisons(args.methods) == [
-        ('sssd-decoupled', 'baseline')]
-    cfg = Config.fromfile(osp.join(ROOT, tool.CONFIGS['sssd-decoupled']))
+        ('sssd-decoupled-lam10', 'baseline')]
+    cfg = Config.fromfile(
+        osp.join(ROOT, tool.CONFIGS['sssd-decoupled-lam10']))
     assert cfg.model.type == 'SSSDDistiller'
     assert (cfg.model.teacher_trains_head, cfg.model.distill_warmup,
-            cfg.model.distill_coef) == (False, 0, 5.0)
+            cfg.model.distill_coef) == (False, 0, 10.0)
+    # lambda x2 at the first LR decay, as SSSD steps it
+    assert [h.rule for h in cfg.custom_hooks
+            if h.type == 'AdaptiveDistillCoefHook'] == ['step']
 
 
 def test_smoke_sad_job_pseudo_labels_and_pairs_with_the_semi_baseline(

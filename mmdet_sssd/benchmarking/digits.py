@@ -36,6 +36,10 @@ CONFIGS = {
     # 500-507 pre-registration's rule and tested there; the default job's
     'sssd-decoupled-lam10':
     'configs/digits/sssd-decoupled-lam10_retinanet_r18_fpn_digits.py',
+    # the same with lambda constant: the stepwise part measured there
+    'sssd-decoupled-lam10-constant':
+    'configs/digits/'
+    'sssd-decoupled-lam10-constant_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
     'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
     # semi-supervised: the labeled quarter only (also SAD's teacher), SAD

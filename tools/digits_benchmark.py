@@ -4,7 +4,8 @@
     python tools/digits_benchmark.py [--methods baseline,sssd-decoupled-lam10]
                                      [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
-                                     [--full] [--jobs 2] [--threads T]
+                                     [--full] [--train-images N]
+                                     [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
     python tools/digits_benchmark.py --table results.json
 
@@ -47,7 +48,8 @@ from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
                                                    experiment_tables)
 from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, SEMI, SIZES,
                                             TEST_IMAGES, DigitsJob,
-                                            comparisons, digits_root)
+                                            comparisons, digits_root,
+                                            epochs_for)
 from mmdet_sssd.benchmarking.digits_data import prepare_data
 from mmdet_sssd.benchmarking.launch import (add_launcher_arguments,
                                             launcher_from_args)
@@ -82,6 +84,15 @@ def parse_args(argv=None):
                         help='4000 train images, 12 epochs')
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations on tiny data (CI)')
+    parser.add_argument('--train-images', type=int, default=None,
+                        metavar='N',
+                        help='train images instead of the size\'s own '
+                        '(default 1000), generated into their own data '
+                        'folder (data/digits_trainN); the epoch-based '
+                        'configs train as many iterations as with the '
+                        'size\'s own, over fewer epochs (N must divide '
+                        'them: 2000 images train 9 epochs, LR x0.1 after '
+                        '6 and 8)')
     parser.add_argument('--jobs', type=int, default=min(2, CORES),
                         help='trainings run at once, their logs in '
                         '<run>/train.log (default: 2 on 2+ cores; 1 streams '
@@ -115,7 +126,8 @@ def parse_args(argv=None):
                         'tabulate the finished runs (missing ones are '
                         'listed)')
     parser.add_argument('--data-root', default=None,
-                        help='defaults to data/digits[_full|_smoke]')
+                        help='defaults to data/digits[_full|_smoke]'
+                        '[_trainN]')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
     parser.add_argument('--pseudo-thr', type=float, default=0.5,
@@ -134,6 +146,12 @@ def parse_args(argv=None):
     parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
                         help='only print the tables of a results.json')
     args = parser.parse_args(argv)
+    if args.train_images is not None:
+        size = 'smoke' if args.smoke else 'full' if args.full else 'default'
+        try:
+            epochs_for(size, args.train_images)
+        except ValueError as e:
+            parser.error(str(e))
     args.methods = args.methods.split(',')
     # the digits configs and NAME=CONFIG ones
     args.configs = dict(CONFIGS)
@@ -228,8 +246,12 @@ def main():
         return
     size = 'smoke' if args.smoke else 'full' if args.full else 'default'
     num_train, num_val, _ = SIZES[size]
+    suffix = '' if size == 'default' else f'_{size}'
+    if args.train_images not in (None, num_train):
+        num_train = args.train_images
+        suffix += f'_train{num_train}'
     data_root = osp.abspath(args.data_root or osp.join(
-        'data', 'digits' + ('' if size == 'default' else f'_{size}')))
+        'data', 'digits' + suffix))
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     threads = args.threads or max(1, CORES // args.jobs)
@@ -244,7 +266,7 @@ def main():
         print(step_cost(configs, data_root, args.step_cost, num_train))
         return
     job = DigitsJob(
-        size, data_root, backbone,
+        size, data_root, backbone, num_train=num_train,
         arms={m: args.configs[m] for m in args.methods}, work_dir=work_dir,
         experiment=args.experiment or osp.basename(work_dir.rstrip('/')),
         launcher=launcher_from_args(args), jobs=args.jobs, threads=threads,

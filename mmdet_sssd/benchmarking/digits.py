@@ -7,7 +7,7 @@ backbone are made by :mod:`.digits_data`."""
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from mmdet_sssd.utils.mmdet_tools import tools_dir, tools_env
 from .launch import tool
@@ -60,6 +60,23 @@ SIZES = dict(default=(1000, 200, 18), full=(4000, 500, 12), smoke=(8, 4, 1))
 # draws each epoch's curve; its sampling noise, several AP between two
 # models of equal test AP, decided the tuning (docs/benchmarks/digits)
 TEST_IMAGES = dict(default=2000, full=2000, smoke=4)
+
+
+def epochs_for(size: str, num_train: int) -> int:
+    """The epochs of ``size`` with ``num_train`` train images: as many
+    training iterations as the size's own images and epochs (more images
+    are then fewer passes over each, at the same cost)."""
+    own_train, _, own_epochs = SIZES[size]
+    epochs, left = divmod(own_train * own_epochs, num_train)
+    if num_train < 1 or left or not epochs:
+        raise ValueError(
+            f'--train-images {num_train}: the {size} size trains '
+            f'{own_train} images x {own_epochs} epochs; the images must '
+            f'divide {own_train * own_epochs} to keep its iterations '
+            f'(e.g. 1000, 1500, 2000, 3000)')
+    return epochs
+
+
 # iterations of the iteration-based configs: as many as the epoch-based
 # runs at batch 8 (the default's are the configs' own)
 ITERS = dict(default=750, full=6000, smoke=4)
@@ -90,28 +107,35 @@ def comparisons(methods: List[str]) -> List[Tuple[str, str]]:
     return pairs
 
 
-def schedule_options(config: str, length: int, by_epoch: bool
-                     ) -> List[str]:
+def schedule_options(config: str, length: int, by_epoch: bool,
+                     scale_own: bool = False) -> List[str]:
     """Options that retime ``config`` to ``length`` epochs (or
     iterations): the loop, the checkpoint interval, and each of its
     ``MultiStepLR`` schedulers, found by type in the config's
     ``param_scheduler`` (not by an assumed position), ending at
-    ``length`` with milestones at 2/3 and 5/6 of it."""
+    ``length`` with milestones at 2/3 and 5/6 of it, or with
+    ``scale_own`` at the fractions of the config's own milestones."""
     from mmengine.config import Config
-    schedulers = Config.fromfile(config).param_scheduler
+    cfg = Config.fromfile(config)
+    schedulers = cfg.param_scheduler
     steps = [i for i, s in enumerate(schedulers)
              if s.get('type') == 'MultiStepLR']
     if not steps:
         raise ValueError(f'{config}: no MultiStepLR in param_scheduler to '
                          f'retime')
-    milestones = [max(1, length * 2 // 3), max(1, length * 5 // 6)]
+    if scale_own:
+        own = cfg.train_cfg['max_epochs' if by_epoch else 'max_iters']
+        milestones = [max(1, m * length // own)
+                      for m in schedulers[steps[0]].milestones]
+    else:
+        milestones = [max(1, length * 2 // 3), max(1, length * 5 // 6)]
     loop = ([f'train_cfg.max_epochs={length}'] if by_epoch else
             [f'train_cfg.max_iters={length}',
              f'train_cfg.val_interval={max(1, length // 5)}'])
     for i in steps:
         loop += [f'param_scheduler.{i}.end={length}',
-                 f'param_scheduler.{i}.milestones=[{milestones[0]},'
-                 f'{milestones[1]}]']
+                 f'param_scheduler.{i}.milestones='
+                 f'[{",".join(map(str, milestones))}]']
     return loop + [f'default_hooks.checkpoint.interval={length}']
 
 
@@ -124,15 +148,23 @@ class DigitsJob(PairedJob):
         size (str): ``'default'``, ``'full'`` or ``'smoke'``.
         data_root (str): The data folder (absolute).
         backbone (str): The pretrained backbone's weights.
+        num_train (int, optional): Train images, if not the size's own:
+            the epoch-based configs then train :func:`epochs_for` epochs
+            (the size's iterations) with their milestones at the same
+            fractions of the run.
         kwargs: :class:`PairedJob`'s, but ``test_options``,
             ``test_fields`` and ``cwd``.
     """
 
     def __init__(self, size: str, data_root: str, backbone: str,
-                 **kwargs):
+                 num_train: Optional[int] = None, **kwargs):
         self.size, self.backbone = size, backbone
         self.root = data_root.rstrip('/') + '/'
         self.num_train, self.num_val, self.epochs = SIZES[size]
+        self.retimed = num_train not in (None, self.num_train)
+        if self.retimed:
+            self.epochs = epochs_for(size, num_train)
+            self.num_train = num_train
         self.iters = ITERS[size]
         self.pseudo: Dict[int, Tuple[str, dict]] = {}
         self._schedules: Dict[str, List[str]] = {}
@@ -146,14 +178,16 @@ class DigitsJob(PairedJob):
             cwd=digits_root(), **kwargs)
 
     def schedule(self, method: str) -> List[str]:
-        """The size's schedule (the default's is the config's own)."""
-        if self.size == 'default':
+        """The size's schedule (the default's is the config's own; with
+        other train images, the epochs retimed and the iterations kept)."""
+        iters = method in ITER_BASED
+        if self.size == 'default' and (iters or not self.retimed):
             return []
         if method not in self._schedules:
-            iters = method in ITER_BASED
             self._schedules[method] = schedule_options(
                 osp.join(self.cwd, self.arms[method]),
-                self.iters if iters else self.epochs, not iters)
+                self.iters if iters else self.epochs, not iters,
+                scale_own=self.size == 'default')
         return self._schedules[method]
 
     def method_options(self, method: str) -> List[str]:

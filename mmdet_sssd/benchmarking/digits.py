@@ -67,7 +67,7 @@ def epochs_for(size: str, num_train: int) -> int:
     training iterations as the size's own images and epochs (more images
     are then fewer passes over each, at the same cost)."""
     own_train, _, own_epochs = SIZES[size]
-    epochs, left = divmod(own_train * own_epochs, num_train)
+    epochs, left = divmod(own_train * own_epochs, max(num_train, 1))
     if num_train < 1 or left or not epochs:
         raise ValueError(
             f'--train-images {num_train}: the {size} size trains '

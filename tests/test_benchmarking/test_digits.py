@@ -6,7 +6,8 @@ import os.path as osp
 import pytest
 
 from mmdet_sssd.benchmarking.digits import (CONFIGS, DigitsJob,
-                                            digits_root, schedule_options)
+                                            digits_root, epochs_for,
+                                            schedule_options)
 
 
 def config(method):
@@ -57,3 +58,40 @@ def test_training_options_same_seed_and_data_order_in_every_arm(tmp_path):
     assert job.record_fields('baseline', 7) == dict(
         epochs=1, iters=None, num_train=8, num_val=4)
     assert job.record_fields('semi-baseline', 7)['iters'] == 4
+
+
+def test_more_train_images_keep_the_iterations_and_milestone_fractions(
+        tmp_path):
+    # 2000 images x 9 epochs = 1000 x 18: LR x0.1 after 6 and 8 epochs
+    # (the config's 12 and 16 of 18)
+    assert epochs_for('default', 2000) == 9
+    assert epochs_for('default', 3000) == 6
+    assert epochs_for('full', 6000) == 8
+    for bad in (1700, 0, 20000):
+        with pytest.raises(ValueError, match='must divide 18000'):
+            epochs_for('default', bad)
+    assert schedule_options(config('baseline'), 9, True,
+                            scale_own=True) == [
+        'train_cfg.max_epochs=9', 'param_scheduler.1.end=9',
+        'param_scheduler.1.milestones=[6,8]',
+        'default_hooks.checkpoint.interval=9']
+    arms = {m: CONFIGS[m] for m in ('baseline', 'sssd-decoupled-lam10',
+                                    'semi-baseline')}
+    job = DigitsJob('default', str(tmp_path / 'data'), 'bb.pth',
+                    num_train=2000, arms=arms,
+                    work_dir=str(tmp_path / 'job'), experiment='e')
+    assert (job.num_train, job.epochs) == (2000, 9)
+    for method in ('baseline', 'sssd-decoupled-lam10'):
+        options = job.method_options(method)
+        assert 'param_scheduler.1.milestones=[6,8]' in options
+        assert 'train_cfg.max_epochs=9' in options
+    # iteration-based configs keep their own iterations
+    assert not any('max_iters' in o
+                   for o in job.method_options('semi-baseline'))
+    assert job.record_fields('baseline', 1)['num_train'] == 2000
+    # the size's own images: the configs' own schedule, untouched
+    own = DigitsJob('default', str(tmp_path / 'data'), 'bb.pth',
+                    num_train=1000, arms=arms,
+                    work_dir=str(tmp_path / 'job'), experiment='e')
+    assert own.epochs == 18
+    assert not any('max_epochs' in o for o in own.method_options('baseline'))

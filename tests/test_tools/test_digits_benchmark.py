@@ -49,6 +49,9 @@ def test_tables_and_seed_arguments():
     args = tool.parse_args(['--seeds', '5', '--seed-offset', '100'])
     assert args.seed_list == [100, 101, 102, 103, 104]
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]
+    assert tool.parse_args(['--train-images', '2000']).train_images == 2000
+    with pytest.raises(SystemExit):  # 1700 images cannot keep 18000
+        tool.parse_args(['--train-images', '1700'])
 
 
 def test_digits_job_trains_through_mmengines_launchers(tmp_path):

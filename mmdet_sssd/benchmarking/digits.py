@@ -4,6 +4,7 @@
 
 ``tools/digits_benchmark.py`` is its command; the data and the pretrained
 backbone are made by :mod:`.digits_data`."""
+import math
 import os.path as osp
 import subprocess
 import sys
@@ -108,13 +109,18 @@ def comparisons(methods: List[str]) -> List[Tuple[str, str]]:
 
 
 def schedule_options(config: str, length: int, by_epoch: bool,
-                     scale_own: bool = False) -> List[str]:
+                     scale_own: bool = False,
+                     num_train: Optional[int] = None) -> List[str]:
     """Options that retime ``config`` to ``length`` epochs (or
     iterations): the loop, the checkpoint interval, and each of its
     ``MultiStepLR`` schedulers, found by type in the config's
     ``param_scheduler`` (not by an assumed position), ending at
     ``length`` with milestones at 2/3 and 5/6 of it, or with
-    ``scale_own`` at the fractions of the config's own milestones."""
+    ``scale_own`` at the fractions of the config's own milestones. With
+    ``scale_own`` and ``num_train`` (the retimed run's images), a
+    distiller's phases counted in epochs (``distill_warmup``,
+    ``backbone_freeze``) keep their fraction of the run too, counted in
+    iterations (a fraction of an epoch cannot be said in epochs)."""
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     schedulers = cfg.param_scheduler
@@ -136,7 +142,22 @@ def schedule_options(config: str, length: int, by_epoch: bool,
         loop += [f'param_scheduler.{i}.end={length}',
                  f'param_scheduler.{i}.milestones='
                  f'[{",".join(map(str, milestones))}]']
-    return loop + [f'default_hooks.checkpoint.interval={length}']
+    return loop + [f'default_hooks.checkpoint.interval={length}'] + (
+        _phase_options(cfg, length, num_train)
+        if scale_own and by_epoch and num_train else [])
+
+
+def _phase_options(cfg, length: int, num_train: int) -> List[str]:
+    """A distiller's epoch phases as iterations of the retimed run."""
+    model = cfg.model
+    phases = {k: model.get(k, 0) for k in ('distill_warmup',
+                                           'backbone_freeze')}
+    if not model.get('by_epoch') or not any(phases.values()):
+        return []
+    iters = length * math.ceil(num_train / cfg.train_dataloader.batch_size)
+    own = cfg.train_cfg.max_epochs
+    return ['model.by_epoch=False'] + [
+        f'model.{k}={round(v * iters / own)}' for k, v in phases.items()]
 
 
 class DigitsJob(PairedJob):
@@ -187,7 +208,8 @@ class DigitsJob(PairedJob):
             self._schedules[method] = schedule_options(
                 osp.join(self.cwd, self.arms[method]),
                 self.iters if iters else self.epochs, not iters,
-                scale_own=self.size == 'default')
+                scale_own=self.size == 'default',
+                num_train=self.num_train)
         return self._schedules[method]
 
     def method_options(self, method: str) -> List[str]:

@@ -76,7 +76,7 @@ def test_more_train_images_keep_the_iterations_and_milestone_fractions(
         'param_scheduler.1.milestones=[6,8]',
         'default_hooks.checkpoint.interval=9']
     arms = {m: CONFIGS[m] for m in ('baseline', 'sssd-decoupled-lam10',
-                                    'semi-baseline')}
+                                    'sssd-published', 'semi-baseline')}
     job = DigitsJob('default', str(tmp_path / 'data'), 'bb.pth',
                     num_train=2000, arms=arms,
                     work_dir=str(tmp_path / 'job'), experiment='e')
@@ -85,6 +85,14 @@ def test_more_train_images_keep_the_iterations_and_milestone_fractions(
         options = job.method_options(method)
         assert 'param_scheduler.1.milestones=[6,8]' in options
         assert 'train_cfg.max_epochs=9' in options
+    # LGD's warm-up (3 of 18 epochs) and backbone freeze (2): the same
+    # 375 and 250 iterations of the 2250, counted in iterations
+    published = job.method_options('sssd-published')
+    assert published[-4:-1] == ['model.by_epoch=False',
+                                'model.distill_warmup=375',
+                                'model.backbone_freeze=250']
+    assert not any('by_epoch' in o
+                   for o in job.method_options('sssd-decoupled-lam10'))
     # iteration-based configs keep their own iterations
     assert not any('max_iters' in o
                    for o in job.method_options('semi-baseline'))

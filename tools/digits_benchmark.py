@@ -146,10 +146,10 @@ def parse_args(argv=None):
     parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
                         help='only print the tables of a results.json')
     args = parser.parse_args(argv)
+    args.size = 'smoke' if args.smoke else 'full' if args.full else 'default'
     if args.train_images is not None:
-        size = 'smoke' if args.smoke else 'full' if args.full else 'default'
         try:
-            epochs_for(size, args.train_images)
+            epochs_for(args.size, args.train_images)
         except ValueError as e:
             parser.error(str(e))
     args.methods = args.methods.split(',')
@@ -244,7 +244,7 @@ def main():
         with open(args.table) as f:
             print(experiment_tables(json.load(f), comparisons))
         return
-    size = 'smoke' if args.smoke else 'full' if args.full else 'default'
+    size = args.size
     num_train, num_val, _ = SIZES[size]
     suffix = '' if size == 'default' else f'_{size}'
     if args.train_images not in (None, num_train):

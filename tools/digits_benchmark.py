@@ -4,7 +4,7 @@
     python tools/digits_benchmark.py [--methods baseline,sssd-decoupled-lam10]
                                      [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
-                                     [--full] [--train-images N]
+                                     [--full] [--train-images N] [--epochs E]
                                      [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
     python tools/digits_benchmark.py --table results.json
@@ -93,6 +93,11 @@ def parse_args(argv=None):
                         'size\'s own, over fewer epochs (N must divide '
                         'them: 2000 images train 9 epochs, LR x0.1 after '
                         '6 and 8)')
+    parser.add_argument('--epochs', type=int, default=None, metavar='E',
+                        help='epochs of the epoch-based configs (their LR '
+                        'milestones and a distiller\'s epoch phases at the '
+                        'same fractions of the run); default: the size\'s '
+                        'iterations (18 with 1000 images, 9 with 2000)')
     parser.add_argument('--jobs', type=int, default=min(2, CORES),
                         help='trainings run at once, their logs in '
                         '<run>/train.log (default: 2 on 2+ cores; 1 streams '
@@ -152,6 +157,8 @@ def parse_args(argv=None):
             epochs_for(args.size, args.train_images)
         except ValueError as e:
             parser.error(str(e))
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f'--epochs {args.epochs}: must be 1 or more')
     args.methods = args.methods.split(',')
     # the digits configs and NAME=CONFIG ones
     args.configs = dict(CONFIGS)
@@ -266,7 +273,7 @@ def main():
         print(step_cost(configs, data_root, args.step_cost, num_train))
         return
     job = DigitsJob(
-        size, data_root, backbone, num_train=num_train,
+        size, data_root, backbone, num_train=num_train, epochs=args.epochs,
         arms={m: args.configs[m] for m in args.methods}, work_dir=work_dir,
         experiment=args.experiment or osp.basename(work_dir.rstrip('/')),
         launcher=launcher_from_args(args), jobs=args.jobs, threads=threads,

@@ -173,19 +173,23 @@ class DigitsJob(PairedJob):
             the epoch-based configs then train :func:`epochs_for` epochs
             (the size's iterations) with their milestones at the same
             fractions of the run.
+        epochs (int, optional): Epochs of the epoch-based configs instead
+            (their milestones and phases at the same fractions of the
+            run). Defaults to the size's iterations, as above.
         kwargs: :class:`PairedJob`'s, but ``test_options``,
             ``test_fields`` and ``cwd``.
     """
 
     def __init__(self, size: str, data_root: str, backbone: str,
-                 num_train: Optional[int] = None, **kwargs):
+                 num_train: Optional[int] = None,
+                 epochs: Optional[int] = None, **kwargs):
         self.size, self.backbone = size, backbone
         self.root = data_root.rstrip('/') + '/'
-        self.num_train, self.num_val, self.epochs = SIZES[size]
-        self.retimed = num_train not in (None, self.num_train)
-        if self.retimed:
-            self.epochs = epochs_for(size, num_train)
-            self.num_train = num_train
+        self.num_train, self.num_val, own_epochs = SIZES[size]
+        self.num_train = num_train or self.num_train
+        self.epochs = epochs or epochs_for(size, self.num_train)
+        self.retimed = self.epochs != own_epochs or \
+            self.num_train != SIZES[size][0]
         self.iters = ITERS[size]
         self.pseudo: Dict[int, Tuple[str, dict]] = {}
         self._schedules: Dict[str, List[str]] = {}

@@ -103,3 +103,14 @@ def test_more_train_images_keep_the_iterations_and_milestone_fractions(
                     work_dir=str(tmp_path / 'job'), experiment='e')
     assert own.epochs == 18
     assert not any('max_epochs' in o for o in own.method_options('baseline'))
+    # 2000 images for 18 epochs (twice the iterations): the milestones and
+    # phases at the config's fractions, and the record says 18
+    longer = DigitsJob('default', str(tmp_path / 'data'), 'bb.pth',
+                       num_train=2000, epochs=18, arms=arms,
+                       work_dir=str(tmp_path / 'job'), experiment='e')
+    options = longer.method_options('baseline')
+    assert 'train_cfg.max_epochs=18' in options
+    assert 'param_scheduler.1.milestones=[12,16]' in options
+    assert longer.record_fields('baseline', 1)['epochs'] == 18
+    assert longer.method_options('sssd-published')[-3:-1] == [
+        'model.distill_warmup=750', 'model.backbone_freeze=500']

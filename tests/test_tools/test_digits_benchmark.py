@@ -52,6 +52,9 @@ def test_tables_and_seed_arguments():
     assert tool.parse_args(['--train-images', '2000']).train_images == 2000
     with pytest.raises(SystemExit):  # 1700 images cannot keep 18000
         tool.parse_args(['--train-images', '1700'])
+    assert tool.parse_args(['--epochs', '18']).epochs == 18
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--epochs', '0'])
 
 
 def test_digits_job_trains_through_mmengines_launchers(tmp_path):

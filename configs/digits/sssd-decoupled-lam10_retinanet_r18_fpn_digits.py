@@ -8,8 +8,11 @@
 # machine: +2.02 AP, 95% interval [+1.34, +2.71], ahead on all 8 seeds.
 # With 2000 train images (tools/digits_benchmark.py --train-images 2000,
 # the same iterations) the baseline gains 8 AP and this student is 2.40 AP
-# behind it [-3.28, -1.52] (fresh seeds 600-607): it helps a data-starved
-# student only (docs/benchmarks/digits/preregistration_600.md).
+# behind it [-3.28, -1.52] (fresh seeds 600-607,
+# docs/benchmarks/digits/preregistration_600.md); trained twice as long
+# (--train-images 2000 --epochs 18) it is 0.97 AP ahead [+0.08, +1.87]
+# (fresh seeds 700-707, preregistration_700.md): the student needs the
+# time to recover from the pull's first epochs.
 _base_ = './sssd-decoupled_retinanet_r18_fpn_digits.py'
 
 model = dict(distill_coef=10.0)

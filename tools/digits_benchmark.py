@@ -152,13 +152,15 @@ def parse_args(argv=None):
                         help='only print the tables of a results.json')
     args = parser.parse_args(argv)
     args.size = 'smoke' if args.smoke else 'full' if args.full else 'default'
-    if args.train_images is not None:
+    if args.train_images is not None and args.epochs is None:
         try:
             epochs_for(args.size, args.train_images)
         except ValueError as e:
-            parser.error(str(e))
-    if args.epochs is not None and args.epochs < 1:
-        parser.error(f'--epochs {args.epochs}: must be 1 or more')
+            parser.error(f'{e}, or give --epochs')
+    for name in ('train_images', 'epochs'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} '
+                         f'{getattr(args, name)}: must be 1 or more')
     args.methods = args.methods.split(',')
     # the digits configs and NAME=CONFIG ones
     args.configs = dict(CONFIGS)

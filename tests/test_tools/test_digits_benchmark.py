@@ -53,8 +53,12 @@ def test_tables_and_seed_arguments():
     with pytest.raises(SystemExit):  # 1700 images cannot keep 18000
         tool.parse_args(['--train-images', '1700'])
     assert tool.parse_args(['--epochs', '18']).epochs == 18
-    with pytest.raises(SystemExit):
-        tool.parse_args(['--epochs', '0'])
+    # with the epochs given, the images need not keep the iterations
+    assert tool.parse_args(['--train-images', '1700', '--epochs',
+                            '10']).train_images == 1700
+    for bad in (['--epochs', '0'], ['--train-images', '0', '--epochs', '5']):
+        with pytest.raises(SystemExit):
+            tool.parse_args(bad)
 
 
 def test_digits_job_trains_through_mmengines_launchers(tmp_path):

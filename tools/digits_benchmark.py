@@ -61,6 +61,14 @@ from mmdet_sssd.benchmarking.step_cost import step_cost
 CORES = os.cpu_count() or 1
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of 1 or more."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{value}: must be 1 or more')
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
@@ -84,7 +92,7 @@ def parse_args(argv=None):
                         help='4000 train images, 12 epochs')
     parser.add_argument('--smoke', action='store_true',
                         help='a few iterations on tiny data (CI)')
-    parser.add_argument('--train-images', type=int, default=None,
+    parser.add_argument('--train-images', type=positive_int, default=None,
                         metavar='N',
                         help='train images instead of the size\'s own '
                         '(default 1000), generated into their own data '
@@ -93,7 +101,8 @@ def parse_args(argv=None):
                         'size\'s own, over fewer epochs (N must divide '
                         'them: 2000 images train 9 epochs, LR x0.1 after '
                         '6 and 8)')
-    parser.add_argument('--epochs', type=int, default=None, metavar='E',
+    parser.add_argument('--epochs', type=positive_int, default=None,
+                        metavar='E',
                         help='epochs of the epoch-based configs (their LR '
                         'milestones and a distiller\'s epoch phases at the '
                         'same fractions of the run); default: the size\'s '
@@ -157,10 +166,6 @@ def parse_args(argv=None):
             epochs_for(args.size, args.train_images)
         except ValueError as e:
             parser.error(f'{e}, or give --epochs')
-    for name in ('train_images', 'epochs'):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} '
-                         f'{getattr(args, name)}: must be 1 or more')
     args.methods = args.methods.split(',')
     # the digits configs and NAME=CONFIG ones
     args.configs = dict(CONFIGS)

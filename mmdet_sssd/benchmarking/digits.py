@@ -185,11 +185,11 @@ class DigitsJob(PairedJob):
                  epochs: Optional[int] = None, **kwargs):
         self.size, self.backbone = size, backbone
         self.root = data_root.rstrip('/') + '/'
-        self.num_train, self.num_val, own_epochs = SIZES[size]
-        self.num_train = num_train or self.num_train
+        own_train, self.num_val, own_epochs = SIZES[size]
+        self.num_train = num_train or own_train
         self.epochs = epochs or epochs_for(size, self.num_train)
-        self.retimed = self.epochs != own_epochs or \
-            self.num_train != SIZES[size][0]
+        self.retimed = (self.num_train, self.epochs) != (own_train,
+                                                         own_epochs)
         self.iters = ITERS[size]
         self.pseudo: Dict[int, Tuple[str, dict]] = {}
         self._schedules: Dict[str, List[str]] = {}

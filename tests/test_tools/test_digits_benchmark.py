@@ -49,10 +49,15 @@ def test_tables_and_seed_arguments():
     args = tool.parse_args(['--seeds', '5', '--seed-offset', '100'])
     assert args.seed_list == [100, 101, 102, 103, 104]
     assert tool.parse_args(['--seed-list', '3,7']).seed_list == [3, 7]
-    assert tool.parse_args(['--train-images', '2000']).train_images == 2000
-    with pytest.raises(SystemExit):  # 1700 images cannot keep 18000
-        tool.parse_args(['--train-images', '1700'])
-    assert tool.parse_args(['--epochs', '18']).epochs == 18
+    # the default size trains its images for the configs' 18 epochs
+    args = tool.parse_args(['--train-images', '1000'])
+    assert (args.train_images, args.epochs) == (1000, 18)
+    assert tool.parse_args(['--epochs', '9']).train_images == 2000
+    # --full keeps its 48000 image-epochs: 2000 images train 24 epochs
+    assert tool.parse_args(['--full', '--train-images', '2000']).epochs is None
+    assert tool.epochs_for('full', 2000) == 24
+    with pytest.raises(SystemExit):  # 1700 images cannot keep 48000
+        tool.parse_args(['--full', '--train-images', '1700'])
     # with the epochs given, the images need not keep the iterations
     assert tool.parse_args(['--train-images', '1700', '--epochs',
                             '10']).train_images == 1700
@@ -81,13 +86,15 @@ def test_digits_job_trains_through_mmengines_launchers(tmp_path):
 
 def test_default_job_is_the_baseline_against_the_decoupled_sssd():
     """The README's first command compares the baseline with the SSSD of
-    the pre-registered 500-507 test (the decoupled SSSD at lambda 10), on
-    two report seeds."""
+    the pre-registered tests (the decoupled SSSD at lambda 10), on two
+    report seeds, in the regime of the 700-707 test: 2000 train images for
+    18 epochs."""
     from mmengine.config import Config
     tool = load_tool()
     args = tool.parse_args([])
     assert args.methods == ['baseline', 'sssd-decoupled-lam10']
     assert args.seed_list == [200, 201]
+    assert (args.train_images, args.epochs) == (2000, 18)
     assert tool.comparisons(args.methods) == [
         ('sssd-decoupled-lam10', 'baseline')]
     cfg = Config.fromfile(

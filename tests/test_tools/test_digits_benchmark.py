@@ -61,6 +61,10 @@ def test_tables_and_seed_arguments():
     # with the epochs given, the images need not keep the iterations
     assert tool.parse_args(['--train-images', '1700', '--epochs',
                             '10']).train_images == 1700
+    # two slots: both distilled runs, then both baselines
+    assert tool.longest_first([('baseline', 200), ('sssd', 200),
+                               ('baseline', 201), ('sssd', 201)]) == [
+        ('sssd', 200), ('sssd', 201), ('baseline', 200), ('baseline', 201)]
     for bad in (['--epochs', '0'], ['--train-images', '0', '--epochs', '5']):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)

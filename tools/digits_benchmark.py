@@ -52,7 +52,7 @@ from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
 from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, SEMI, SIZES,
                                             TEST_IMAGES, DigitsJob,
                                             comparisons, digits_root,
-                                            epochs_for)
+                                            epochs_for, plain_detector)
 from mmdet_sssd.benchmarking.digits_data import prepare_data
 from mmdet_sssd.benchmarking.launch import (add_launcher_arguments,
                                             launcher_from_args)
@@ -207,7 +207,7 @@ def longest_first(todo):
     """The (method, seed) runs with the distilled ones (about twice a
     baseline's time) first, each group in its order: the job's slots then
     end together instead of a distilled run training alone at the end."""
-    return sorted(todo, key=lambda run: 'baseline' in run[0])
+    return sorted(todo, key=lambda run: plain_detector(run[0]))
 
 
 def tables(records):

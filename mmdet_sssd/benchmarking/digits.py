@@ -89,6 +89,12 @@ def digits_root() -> str:
     return osp.dirname(tools_dir())
 
 
+def plain_detector(method: str) -> bool:
+    """Whether a method is a plain detector (a name holding "baseline"),
+    not a distiller wrapping one."""
+    return 'baseline' in method
+
+
 def comparisons(methods: List[str]) -> List[Tuple[str, str]]:
     """(method, reference) pairs: each distilled method against the
     baseline (the semi-supervised ones against the semi-baseline), SSSD
@@ -235,7 +241,7 @@ class DigitsJob(PairedJob):
                            'val_dataloader.batch_size=2',
                            'default_hooks.logger.interval=1']
         # the baseline's backbone, or the distilled student's
-        prefix = 'model.' if 'baseline' in method else 'model.detector.'
+        prefix = 'model.' if plain_detector(method) else 'model.detector.'
         return train + evaluation + self.schedule(method) + [
             f'{prefix}backbone.init_cfg.checkpoint={self.backbone}']
 

@@ -84,8 +84,9 @@ def parse_args(argv=None):
                         '"baseline" is a plain detector, others distil)')
     parser.add_argument('--seeds', type=int, default=2,
                         help='number of seeds: --seed-offset .. + N-1 '
-                        '(default 2: baseline and SSSD on 2 seeds take '
-                        'about 20 minutes on 2 cores)')
+                        '(default 2: baseline and SSSD on 2 seeds took '
+                        '15 minutes on 2 cores, data and pretraining '
+                        'included; a third would pass 20)')
     parser.add_argument('--seed-offset', type=int, default=200,
                         help='first seed (default 200, the first of the '
                         'report\'s seeds 200-204; 100-104 are the tuning '

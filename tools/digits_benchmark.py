@@ -22,10 +22,11 @@ from the seed) and the same data order for every method of a seed (one
 process per run, mmengine's log with ETA streamed), evaluates each epoch
 on val (200 images: the curves) with mmdet's CocoMetric, scores each run's
 last checkpoint on the held-out test split (2000 images of val's source
-digits, with its label teacher where it has one), and prints two tables
-of the test AP: mean +- std over seeds per method, and for each distilled
-method its paired difference to the baseline (per seed, mean, 95%
-Student-t interval, whether the interval excludes 0).
+digits, with its label teacher where it has one), and prints the tables
+of the test AP: mean +- std over seeds per method (and the std's 95%
+chi-square interval), and for each distilled method its paired
+difference to the baseline (per seed, mean, 95% Student-t interval and
+its half-width, whether the interval excludes 0, the t-test's p).
 
 It writes to the work dir ``results.json`` (one record per run, the schema
 of docs/benchmarks/digits/README.md), ``results.md`` (the tables),

@@ -1,13 +1,15 @@
 from .paired_comparison import (comparison_tables, experiment_tables,
-                                paired, paired_table, summary_table,
-                                t_interval, verdict)
+                                paired, paired_table, sd_interval,
+                                spread_table, summary_table, t_interval,
+                                t_test_p, verdict)
 from .teacher_probes import (attention_routing, collect_teacher_probes,
                              format_report, keep_one_object,
                              linear_probe_accuracy, probe_report)
 
 __all__ = [
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
-    'summary_table', 't_interval', 'verdict', 'attention_routing',
+    'sd_interval', 'spread_table', 'summary_table', 't_interval',
+    't_test_p', 'verdict', 'attention_routing',
     'collect_teacher_probes', 'format_report', 'keep_one_object',
     'linear_probe_accuracy', 'probe_report'
 ]

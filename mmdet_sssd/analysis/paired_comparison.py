@@ -31,11 +31,38 @@ def t_interval(diffs: Sequence[float], confidence: float = 0.95
     return mean, mean - half, mean + half
 
 
+def t_test_p(diffs: Sequence[float]) -> Optional[float]:
+    """Two-sided p-value of a one-sample Student-t test of mean 0 (None
+    for fewer than two differences; 0 or 1 when they are all equal)."""
+    n = len(diffs)
+    if n < 2:
+        return None
+    mean, sd = sum(diffs) / n, statistics.stdev(diffs)
+    if sd == 0:
+        return 1.0 if mean == 0 else 0.0
+    from scipy import stats
+    return float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
+
+
+def sd_interval(values: Sequence[float], confidence: float = 0.95
+                ) -> Tuple[float, Optional[float], Optional[float]]:
+    """Sample standard deviation and its chi-square interval (normal
+    values): (sd, low, high), low and high None for fewer than two."""
+    n = len(values)
+    if n < 2:
+        return 0.0, None, None
+    from scipy import stats
+    sd = statistics.stdev(values)
+    tail = (1 - confidence) / 2
+    return (sd, sd * math.sqrt((n - 1) / stats.chi2.ppf(1 - tail, n - 1)),
+            sd * math.sqrt((n - 1) / stats.chi2.ppf(tail, n - 1)))
+
+
 def paired(records: List[dict], method: str, reference: str,
            metric: str = 'AP') -> Optional[dict]:
     """The differences ``method - reference`` of ``metric``, paired by seed
-    (only seeds both have); a dict with seeds, diffs, mean, low, high, or
-    None when no seed has both."""
+    (only seeds both have); a dict with seeds, diffs, mean, low, high and
+    p (:func:`t_test_p`), or None when no seed has both."""
     ref = {r['seed']: r[metric] for r in records if r['method'] == reference}
     pairs = sorted((r['seed'], r[metric] - ref[r['seed']]) for r in records
                    if r['method'] == method and r['seed'] in ref)
@@ -45,7 +72,7 @@ def paired(records: List[dict], method: str, reference: str,
     mean, low, high = t_interval(list(diffs))
     return dict(method=method, reference=reference, metric=metric,
                 seeds=list(seeds), diffs=list(diffs), mean=mean, low=low,
-                high=high)
+                high=high, p=t_test_p(list(diffs)))
 
 
 def verdict(p: dict) -> str:
@@ -60,7 +87,8 @@ def verdict(p: dict) -> str:
             if excl else 'includes 0: no difference shown')
     return (f"{p['method']} - {p['reference']}: {p['mean']:+.2f} "
             f"{p['metric']}, 95% interval [{p['low']:+.2f}, "
-            f"{p['high']:+.2f}] over {n} seeds ({word})")
+            f"{p['high']:+.2f}] over {n} seeds ({word}; p = "
+            f"{p['p']:.3f}, half-width {(p['high'] - p['low']) / 2:.2f})")
 
 
 def _signed(v: Optional[float]) -> str:
@@ -99,6 +127,22 @@ def summary_table(records: List[dict],
     return lines
 
 
+def spread_table(records: List[dict], metric: str = 'AP') -> List[str]:
+    """Markdown lines: per method with two or more seeds, the standard
+    deviation of ``metric`` over its seeds and the sd's 95% chi-square
+    interval (:func:`sd_interval`)."""
+    lines = [f'| spread of {metric} over seeds | seeds | sd | '
+             '95% interval of the sd |', '|---|---|---|---|']
+    for method in dict.fromkeys(r['method'] for r in records):
+        values = [r[metric] for r in records
+                  if r['method'] == method and r.get(metric) is not None]
+        sd, low, high = sd_interval(values)
+        if low is not None:
+            lines.append(f'| {method} | {len(values)} | {sd:.2f} | '
+                         f'[{low:.2f}, {high:.2f}] |')
+    return lines if len(lines) > 2 else []
+
+
 def paired_table(pairs: List[dict], title: str) -> List[str]:
     """Markdown lines: each :func:`paired` result's difference per seed,
     its mean and 95% interval."""
@@ -117,11 +161,15 @@ def paired_table(pairs: List[dict], title: str) -> List[str]:
 
 def comparison_tables(records: List[dict],
                       comparisons: List[Tuple[str, str]]) -> str:
-    """The summary, the paired differences of ``AP`` for each (method,
-    reference) of ``comparisons``, and where every record has a
-    ``val_AP`` the same pairs on it (the same runs judged on the val
-    split), then the ``AP`` verdicts in words."""
+    """The summary, the spread of ``AP`` over seeds (:func:`spread_table`),
+    the paired differences of ``AP`` for each (method, reference) of
+    ``comparisons``, and where every record has a ``val_AP`` the same
+    pairs on it (the same runs judged on the val split), then the ``AP``
+    verdicts in words."""
     lines = summary_table(records)
+    spread = spread_table(records)
+    if spread:
+        lines += [''] + spread
     metrics: Dict[str, str] = {'AP': 'AP difference, paired by seed'}
     if all('val_AP' in r for r in records):
         metrics['val_AP'] = 'val AP difference (val split)'

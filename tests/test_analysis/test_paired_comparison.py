@@ -2,8 +2,8 @@
 against hand-computed values."""
 import pytest
 
-from mmdet_sssd.analysis import (comparison_tables, paired, t_interval,
-                                 verdict)
+from mmdet_sssd.analysis import (comparison_tables, paired, sd_interval,
+                                 t_interval, t_test_p, verdict)
 
 
 def test_t_interval_hand_computed():
@@ -16,6 +16,20 @@ def test_t_interval_hand_computed():
     assert t_interval([1.5]) == (1.5, None, None)
 
 
+def test_p_value_and_sd_interval_hand_computed():
+    # 1, 2, 3: t = 2 / (1 / sqrt 3) = 3.4641 on 2 dof, two-sided p 0.07418
+    assert t_test_p([1.0, 2.0, 3.0]) == pytest.approx(0.07418, abs=1e-5)
+    assert t_test_p([-1.0, -2.0, -3.0]) == pytest.approx(0.07418, abs=1e-5)
+    assert t_test_p([2.0, 2.0]) == 0.0 and t_test_p([0.0, 0.0]) == 1.0
+    assert t_test_p([1.0]) is None
+    # sd 1 on 2 dof: chi2(0.975, 2) = 7.37776, chi2(0.025, 2) = 0.050636
+    sd, low, high = sd_interval([1.0, 2.0, 3.0])
+    assert sd == 1.0
+    assert low == pytest.approx((2 / 7.37776) ** 0.5, abs=1e-5)  # 0.52066
+    assert high == pytest.approx((2 / 0.050636) ** 0.5, abs=1e-4)  # 6.2847
+    assert sd_interval([4.0]) == (0.0, None, None)
+
+
 def test_paired_by_seed_and_in_words():
     records = [dict(method=m, seed=s, AP=ap) for m, s, ap in [
         ('baseline', 0, 30.0), ('baseline', 1, 31.0), ('baseline', 2, 29.0),
@@ -24,6 +38,8 @@ def test_paired_by_seed_and_in_words():
     p = paired(records, 'sssd', 'baseline')
     assert p['seeds'] == [0, 1, 2] and p['diffs'] == [1.0, 2.0, 3.0]
     assert 'includes 0' in verdict(p)
+    assert p['p'] == pytest.approx(0.07418, abs=1e-5)
+    assert 'p = 0.074, half-width 2.48' in verdict(p)  # 4.302653 / sqrt 3
     p = paired(records[:3] + [dict(method='sssd', seed=s, AP=ap)
                               for s, ap in ((0, 32), (1, 33), (2, 31))],
                'sssd', 'baseline')  # 2, 2, 2: sd 0
@@ -50,6 +66,9 @@ def test_comparison_tables():
     assert '| published | 2 | 29.5 +- 0.7 |' in table
     assert '| 8.0 | 1 |' in table  # the teacher's mean AP, the time
     assert '| baseline | 2 | 30.5 +- 0.7 | 0.0 +- 0.0 |' in table
+    # the spread of AP with the sd's chi-square interval (1 dof: 0.4462,
+    # 31.9102 times the sd 0.7071)
+    assert '| baseline | 2 | 0.71 | [0.32, 22.56] |' in table
     assert '| published - lgd | -1.0 | +0.0 | -0.50 |' in table
     test, val = table.split('| val AP difference (val split) |')
     assert '| published - baseline | -1.0 | -1.0 | -1.00 |' in test

@@ -29,12 +29,14 @@ difference to the baseline (per seed, mean, 95% Student-t interval and
 its half-width, whether the interval excludes 0, the t-test's p).
 
 It writes to the work dir ``results.json`` (one record per run, the schema
-of docs/benchmarks/digits/README.md), ``results.md`` (the tables),
+of docs/benchmarks/digits/README.md), ``curves.json`` (each run's val AP
+per validation and train losses per epoch), ``results.md`` (the tables),
 ``curves.png`` (val AP per epoch and, for a distilled method, lambda and LR
 over the iterations) and ``teacher.png``
 (tools/analysis_tools/vis_teacher.py on a val image). ``--table FILE``
 prints the tables of a results.json (records of several experiments are
-grouped by their ``experiment``).
+grouped by their ``experiment``), or of a curves.json: each method's mean
+val AP after each epoch, its teacher's, and its mean train losses.
 
 The engine is mmdet_sssd.benchmarking (this job's preset:
 mmdet_sssd/benchmarking/digits.py); tools/benchmarks/paired_comparison.py
@@ -48,8 +50,8 @@ import shlex
 import sys
 import time
 
-from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
-                                                   experiment_tables)
+from mmdet_sssd.analysis.curve_tables import record_tables
+from mmdet_sssd.analysis.paired_comparison import comparison_tables
 from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, SEMI, SIZES,
                                             TEST_IMAGES, DigitsJob,
                                             comparisons, digits_root,
@@ -166,7 +168,9 @@ def parse_args(argv=None):
                         help='more configs to time with --step-cost (e.g. '
                         'an older version of a digits config)')
     parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
-                        help='only print the tables of a results.json')
+                        help='only print the tables of a results.json, or '
+                        'of a curves.json (val AP and train losses per '
+                        'epoch, each method\'s mean over its seeds)')
     args = parser.parse_args(argv)
     args.size = 'smoke' if args.smoke else 'full' if args.full else 'default'
     if args.size == 'default':
@@ -276,7 +280,7 @@ def main():
     args = parse_args()
     if args.table:
         with open(args.table) as f:
-            print(experiment_tables(json.load(f), comparisons))
+            print(record_tables(json.load(f), comparisons))
         return
     size = args.size
     num_train, num_val, _ = SIZES[size]

@@ -1,3 +1,4 @@
+from .curve_tables import curve_tables, mean_curve, record_tables
 from .paired_comparison import (comparison_tables, experiment_tables,
                                 paired, paired_table, sd_interval,
                                 spread_table, summary_table, t_interval,
@@ -7,6 +8,7 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
                              linear_probe_accuracy, probe_report)
 
 __all__ = [
+    'curve_tables', 'mean_curve', 'record_tables',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
     'sd_interval', 'spread_table', 'summary_table', 't_interval',
     't_test_p', 'verdict', 'attention_routing',

@@ -206,6 +206,8 @@ class PairedJob:
                          self.cwd))
             self.add_test(run)  # its own experiment label
         run['experiment'] = self.experiment
+        if 'train_loss' not in run:  # recorded before 0.1's loss curves
+            run.update(curves(*read_scalars(self.run_dir(arm, seed))))
         phase(f'{arm}, seed {seed}: reusing the finished run')
         return run
 
@@ -238,12 +240,22 @@ class PairedJob:
     def write_results(self, runs: List[dict], arms: Sequence[str]
                       ) -> List[dict]:
         """``results.json``: the records of ``runs`` by arm (in the order
-        of ``arms``) and seed, without their curves; returned."""
+        of ``arms``) and seed, without their curves, returned; and
+        ``curves.json``: the same runs' curves (val AP per validation,
+        train losses per epoch), keyed by experiment, method and seed."""
         order = {arm: i for i, arm in enumerate(arms)}
         runs.sort(key=lambda r: (order[r['method']], r['seed']))
+
+        def is_curve(key):
+            return key.endswith('val_ap') or key == 'train_loss'
+
         records = [{k: v for k, v in r.items()
-                    if not k.endswith('val_ap') and k != 'schedule'}
-                   for r in runs]
+                    if not is_curve(k) and k != 'schedule'} for r in runs]
         with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
             json.dump(records, f, indent=1)
+        with open(osp.join(self.work_dir, 'curves.json'), 'w') as f:
+            json.dump([{k: v for k, v in r.items()
+                        if is_curve(k) or k in ('experiment', 'method',
+                                                'seed')} for r in runs],
+                      f, indent=1)
         return records

@@ -91,10 +91,32 @@ def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
     return train, val
 
 
+def epoch_means(train: List[dict]) -> Optional[Dict[str, list]]:
+    """Per epoch, the mean over its logged train records of each loss
+    (``loss``, ``loss_cls``, ``teacher.loss_bbox``...) and of the
+    distillation coefficient: ``{name: [epoch 1, epoch 2, ...]}``, rounded
+    to 4 decimals. None for an iteration-based run (no ``epoch`` logged).
+    """
+    if not train or any('epoch' not in r for r in train):
+        return None
+    epochs = sorted({r['epoch'] for r in train})
+    names = dict.fromkeys(k for r in train for k in r
+                          if k.split('.')[-1].startswith('loss')
+                          or k == 'distill_coef')
+    means = {}
+    for name in names:
+        values = [[r[name] for r in train
+                   if r['epoch'] == e and name in r] for e in epochs]
+        means[name] = [round(sum(v) / len(v), 4) if v else None
+                       for v in values]
+    return means
+
+
 def curves(train: List[dict], val: List[dict]) -> Dict[str, list]:
     """A run's curves for its record: the val AP at each validation (of
     the student, of its label teacher and both class-agnostic, None where
-    not logged) and the (iteration, lambda, LR) schedule."""
+    not logged), the (iteration, lambda, LR) schedule and the train
+    losses' means per epoch (:func:`epoch_means`)."""
     def ap(key):
         return [round(100 * v[f'{key}/bbox_mAP'], 1) for v in val
                 if f'{key}/bbox_mAP' in v] or None
@@ -103,7 +125,8 @@ def curves(train: List[dict], val: List[dict]) -> Dict[str, list]:
                 teacher_agnostic_val_ap=ap('teacher/coco_agnostic'),
                 agnostic_val_ap=ap('coco_agnostic'),
                 schedule=[(r['iter'], r.get('distill_coef'), r['lr'])
-                          for r in train])
+                          for r in train],
+                train_loss=epoch_means(train))
 
 
 def code_version(root: str) -> Optional[str]:

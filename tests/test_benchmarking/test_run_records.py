@@ -31,6 +31,23 @@ def test_scalars_curves_and_an_empty_metric_as_zero(tmp_path, capsys):
     assert run['schedule'] == [(1, 0.5, 0.1)]
 
 
+def test_train_losses_per_epoch():
+    from mmdet_sssd.benchmarking.run_records import epoch_means
+    train = [dict(lr=0.1, iter=1, epoch=1, loss=2.0, loss_cls=1.0,
+                  distill_coef=10.0),
+             dict(lr=0.1, iter=2, epoch=1, loss=4.0, loss_cls=3.0,
+                  distill_coef=10.0),
+             dict(lr=0.1, iter=3, epoch=2, loss=1.0, loss_cls=0.5,
+                  **{'teacher.loss_cls': 0.25}, distill_coef=20.0)]
+    assert epoch_means(train) == {'loss': [3.0, 1.0],
+                                  'loss_cls': [2.0, 0.5],
+                                  'distill_coef': [10.0, 20.0],
+                                  'teacher.loss_cls': [None, 0.25]}
+    # an iteration-based run logs no epoch
+    assert epoch_means([dict(lr=0.1, iter=1, loss=1.0)]) is None
+    assert curves(train, [])['train_loss']['loss'] == [3.0, 1.0]
+
+
 def test_test_metrics_of_the_newest_scoring(tmp_path):
     (tmp_path / 'cfg.py').write_text('model = dict()')
     old = {'coco/' + k: 0.1 for k in ('bbox_mAP', 'bbox_mAP_50',

@@ -196,6 +196,15 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     tables = run(['tools/digits_benchmark.py', '--table',
                   str(work_dir / 'results.json')])
     assert out.split('| method |')[1].split('\n\n')[0] in tables
+    # the curves, train losses per epoch included, and their tables
+    curve_records = json.loads((work_dir / 'curves.json').read_text())
+    sssd = [r for r in curve_records if r['method'] == 'sssd'][0]
+    assert sssd['val_ap'] == run_record['val_ap']
+    assert len(sssd['train_loss']['loss_distill']) == len(sssd['val_ap'])
+    curve_out = run(['tools/digits_benchmark.py', '--table',
+                     str(work_dir / 'curves.json')])
+    assert '| sssd (2 seeds) |' in curve_out and '| its teacher |' in curve_out
+    assert '| sssd: loss_distill / distill_coef |' in curve_out
 
     # an interrupted job goes on: finished runs are reused, not retrained;
     # a record made before the test split (val only) is scored on it

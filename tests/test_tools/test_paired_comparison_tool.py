@@ -66,6 +66,10 @@ def test_two_toy_configs_on_two_seeds(tmp_path):
     tables = run(['--table', str(tmp_path / 'job' / 'results.json')],
                  cwd=str(tmp_path))
     assert '### job' in tables and '| sssd - baseline | ' in tables
+    curve_tables = run(['--table', str(tmp_path / 'job' / 'curves.json')],
+                       cwd=str(tmp_path))
+    assert '| mean val AP after epoch |' in curve_tables
+    assert '| baseline (2 seeds) |' in curve_tables
 
 
 def test_every_arm_with_weight_averaging_scores_both_weights(tmp_path):

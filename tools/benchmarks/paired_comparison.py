@@ -29,7 +29,8 @@ GPUs, as mmdet's slurm_train.sh does. The runs start in this directory
 (the configs' relative ``data_root`` is read from here); each one's work
 dir is ``<work-dir>/<NAME>_seed<SEED>``, the records go to
 ``results.json`` (the schema of docs/benchmarks/digits/README.md less its
-digits fields), the tables to ``results.md``, the curves to
+digits fields), the curves (val AP, train losses per epoch) to
+``curves.json``, the tables to ``results.md``, the figure to
 ``curves.png``. The engine: mmdet_sssd.benchmarking.PairedJob.
 """
 import argparse
@@ -39,8 +40,8 @@ import os.path as osp
 import shlex
 import sys
 
-from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
-                                                   experiment_tables)
+from mmdet_sssd.analysis.curve_tables import record_tables
+from mmdet_sssd.analysis.paired_comparison import comparison_tables
 from mmdet_sssd.benchmarking import PairedJob
 from mmdet_sssd.benchmarking.launch import (add_launcher_arguments,
                                             launcher_from_args)
@@ -86,7 +87,9 @@ def parse_args(argv=None):
                         'this momentum; records the averaged and the raw '
                         'weights of each run (AP, raw_AP)')
     parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
-                        help='only print the tables of a results.json')
+                        help='only print the tables of a results.json, or '
+                        'of a curves.json (val AP and train losses per '
+                        'epoch, each arm\'s mean over its seeds)')
     args = parser.parse_args(argv)
     args.configs = {}
     for arm in args.arms:
@@ -117,7 +120,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.table:
         with open(args.table) as f:
-            print(experiment_tables(json.load(f), against(args.reference)))
+            print(record_tables(json.load(f), against(args.reference)))
         return
     import torch
     work_dir = osp.abspath(args.work_dir)

@@ -206,7 +206,7 @@ class PairedJob:
                          self.cwd))
             self.add_test(run)  # its own experiment label
         run['experiment'] = self.experiment
-        if 'train_loss' not in run:  # recorded before 0.1's loss curves
+        if 'train_loss' not in run:  # recorded before the loss curves were
             run.update(curves(*read_scalars(self.run_dir(arm, seed))))
         phase(f'{arm}, seed {seed}: reusing the finished run')
         return run

@@ -11,7 +11,7 @@ A curve record is a dict with ``experiment``, ``method``, ``seed``,
 import statistics
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from .paired_comparison import experiment_tables
+from .paired_comparison import by_experiment, experiment_tables
 
 
 def mean_curve(curves: Sequence[Optional[list]]) -> List[Optional[float]]:
@@ -59,28 +59,27 @@ def curve_tables(records: List[dict]) -> str:
     """Per experiment of ``records``, under a ``### experiment`` heading:
     the mean val AP after each epoch of each method (and of its label
     teacher where scored), then the mean train losses of each epoch."""
-    parts = []
-    for experiment in dict.fromkeys(r['experiment'] for r in records):
-        group = [r for r in records if r['experiment'] == experiment]
-        methods = list(dict.fromkeys(r['method'] for r in group))
-        ap_rows, loss_lines = [], []
-        for method in methods:
-            runs = [r for r in group if r['method'] == method]
-            ap_rows.append((f'{method} ({len(runs)} seeds)',
-                            mean_curve([r.get('val_ap') for r in runs])))
-            teacher = mean_curve([r.get('teacher_val_ap') for r in runs])
-            if teacher:
-                ap_rows.append(('its teacher', teacher))
-            loss_lines += loss_rows(method, runs)
-        length = max(len(v) for _, v in ap_rows)
-        lines = _header('mean val AP after epoch', length) + [
-            _row(label, values, 1) for label, values in ap_rows]
-        if loss_lines:
-            length = max(len(v) for _, v in loss_lines)
-            lines += [''] + _header('mean train loss in epoch', length) + [
-                _row(label, values, 3) for label, values in loss_lines]
-        parts.append(f'### {experiment}\n\n' + '\n'.join(lines) + '\n')
-    return '\n'.join(parts)
+    return by_experiment(records, _experiment_curves)
+
+
+def _experiment_curves(group: List[dict], methods: List[str]) -> str:
+    ap_rows, loss_lines = [], []
+    for method in methods:
+        runs = [r for r in group if r['method'] == method]
+        ap_rows.append((f'{method} ({len(runs)} seeds)',
+                        mean_curve([r.get('val_ap') for r in runs])))
+        teacher = mean_curve([r.get('teacher_val_ap') for r in runs])
+        if teacher:
+            ap_rows.append(('its teacher', teacher))
+        loss_lines += loss_rows(method, runs)
+    length = max(len(v) for _, v in ap_rows)
+    lines = _header('mean val AP after epoch', length) + [
+        _row(label, values, 1) for label, values in ap_rows]
+    if loss_lines:
+        length = max(len(v) for _, v in loss_lines)
+        lines += [''] + _header('mean train loss in epoch', length) + [
+            _row(label, values, 3) for label, values in loss_lines]
+    return '\n'.join(lines)
 
 
 def record_tables(records: List[dict],

@@ -195,11 +195,19 @@ def experiment_tables(records: List[dict],
     (several jobs' records in one file), under a ``### experiment``
     heading; ``comparisons_of`` gives the (method, reference) pairs of an
     experiment's methods."""
+    return by_experiment(records, lambda group, methods: comparison_tables(
+        group, comparisons_of(methods)))
+
+
+def by_experiment(records: List[dict],
+                  tables: Callable[[List[dict], List[str]], str]) -> str:
+    """``tables(group, methods)`` of each ``experiment`` of ``records``
+    (its records and its methods in their order), each under a
+    ``### experiment`` heading."""
     parts = []
     for experiment in dict.fromkeys(r['experiment'] for r in records):
         group = [r for r in records if r['experiment'] == experiment]
         methods = list(dict.fromkeys(r['method'] for r in group))
-        parts.append(f'### {experiment}\n\n' +
-                     comparison_tables(group, comparisons_of(methods)) +
+        parts.append(f'### {experiment}\n\n' + tables(group, methods) +
                      '\n')
     return '\n'.join(parts)

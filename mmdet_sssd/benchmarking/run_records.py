@@ -99,16 +99,18 @@ def epoch_means(train: List[dict]) -> Optional[Dict[str, list]]:
     """
     if not train or any('epoch' not in r for r in train):
         return None
-    epochs = sorted({r['epoch'] for r in train})
+    by_epoch: Dict[int, List[dict]] = {}
+    for r in train:
+        by_epoch.setdefault(r['epoch'], []).append(r)
     names = dict.fromkeys(k for r in train for k in r
                           if k.split('.')[-1].startswith('loss')
                           or k == 'distill_coef')
-    means = {}
-    for name in names:
-        values = [[r[name] for r in train
-                   if r['epoch'] == e and name in r] for e in epochs]
-        means[name] = [round(sum(v) / len(v), 4) if v else None
-                       for v in values]
+    means: Dict[str, list] = {name: [] for name in names}
+    for epoch in sorted(by_epoch):
+        for name in names:
+            values = [r[name] for r in by_epoch[epoch] if name in r]
+            means[name].append(round(sum(values) / len(values), 4)
+                               if values else None)
     return means
 
 

@@ -111,6 +111,28 @@ def comparisons(methods: List[str]) -> List[Tuple[str, str]]:
         pairs.append(('sssd-published', 'lgd'))  # the two as published
     if 'sad' in methods and 'sad-sssd' in methods:
         pairs.append(('sad-sssd', 'sad'))
+    return pairs + variant_comparisons(methods)
+
+
+def variant_comparisons(methods: List[str]) -> List[Tuple[str, str]]:
+    """The pairs of arms of a variant recipe, named ``<name>-<suffix>``
+    after a ``baseline-<suffix>`` arm (e.g. ``baseline-wd0.5`` and
+    ``sssd-decoupled-lam10-wd0.5``, a weight decay changed in both):
+    each distilled arm of the variant, and each stock distilled method
+    (:data:`CONFIGS`), against the variant's baseline; each distilled
+    arm of the variant against its stock method, where it ran."""
+    pairs = []
+    for base in methods:
+        if not base.startswith('baseline-'):
+            continue
+        suffix = base[len('baseline'):]
+        for m in methods:
+            if plain_detector(m):
+                continue
+            if m.endswith(suffix) or m in CONFIGS:
+                pairs.append((m, base))
+            if m.endswith(suffix) and m[:-len(suffix)] in methods:
+                pairs.append((m, m[:-len(suffix)]))
     return pairs
 
 

@@ -43,6 +43,15 @@ def test_tables_and_seed_arguments():
         ('lgd', 'baseline'), ('sssd-constant', 'baseline'),
         ('sssd', 'sssd-published'), ('sssd', 'lgd'),
         ('sssd', 'sssd-constant'), ('sssd-published', 'lgd')]
+    # a variant recipe (weight decay 0.5 in both arms) beside the stock
+    assert tool.comparisons(['baseline', 'sssd-lam10', 'baseline-wd0.5',
+                             'sssd-lam10-wd0.5', 'baseline-wd0.2']) == [
+        ('sssd-lam10', 'baseline'), ('baseline-wd0.5', 'baseline'),
+        ('sssd-lam10-wd0.5', 'baseline'), ('baseline-wd0.2', 'baseline'),
+        ('sssd-lam10', 'baseline-wd0.5'),
+        ('sssd-lam10-wd0.5', 'baseline-wd0.5'),
+        ('sssd-lam10-wd0.5', 'sssd-lam10'),
+        ('sssd-lam10', 'baseline-wd0.2')]
     runs = [dict(method=m, seed=s, AP=ap, AP50=0, AP75=0, APs=0, APm=0)
             for m, s, ap in [('baseline', 0, 30.0), ('sssd', 0, 31.0)]]
     assert '| sssd - baseline | +1.0 | +1.00 | n/a |' in tool.tables(runs)

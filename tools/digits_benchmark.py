@@ -1,7 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The embedded benchmark: baseline vs distilled students, handwritten digits.
 
-    python tools/digits_benchmark.py [--methods baseline,sssd-decoupled-lam10]
+    python tools/digits_benchmark.py [--methods baseline,sssd-decoupled-lam1]
                                      [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
                                      [--full] [--train-images N] [--epochs E]
@@ -81,7 +81,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--methods', default='baseline,sssd-decoupled-lam10',
+    parser.add_argument('--methods', default='baseline,sssd-decoupled-lam1',
                         help=f'comma-separated, of {sorted(CONFIGS)}, or '
                         'NAME=CONFIG for another config (a NAME holding '
                         '"baseline" is a plain detector, others distil)')

@@ -34,13 +34,19 @@ CONFIGS = {
     'sssd-decoupled':
     'configs/digits/sssd-decoupled_retinanet_r18_fpn_digits.py',
     # the decoupled SSSD at lambda 10: chosen on the tuning seeds by the
-    # 500-507 pre-registration's rule and tested there; the default job's
+    # 500-507 pre-registration's rule (against the baseline of weight
+    # decay 0.05) and tested there
     'sssd-decoupled-lam10':
     'configs/digits/sssd-decoupled-lam10_retinanet_r18_fpn_digits.py',
     # the same with lambda constant: the stepwise part measured there
     'sssd-decoupled-lam10-constant':
     'configs/digits/'
     'sssd-decoupled-lam10-constant_retinanet_r18_fpn_digits.py',
+    # the decoupled SSSD at lambda 1: chosen on the tuning seeds against
+    # the baseline of weight decay 0.5 (the 1200 pre-registration); the
+    # default job's
+    'sssd-decoupled-lam1':
+    'configs/digits/sssd-decoupled-lam1_retinanet_r18_fpn_digits.py',
     'ssim': 'configs/digits/ssim_retinanet_r18_fpn_digits.py',
     'adl': 'configs/digits/adl_retinanet_r18_fpn_digits.py',
     # semi-supervised: the labeled quarter only (also SAD's teacher), SAD

@@ -75,8 +75,11 @@ def paired(records: List[dict], method: str, reference: str,
                 high=high, p=t_test_p(list(diffs)))
 
 
-def verdict(p: dict) -> str:
-    """A :func:`paired` result in words."""
+def verdict(p: dict, family: int = 1) -> str:
+    """A :func:`paired` result in words. With ``family`` > 1 comparisons
+    sharing its reference (several methods against one baseline), the
+    Bonferroni interval (confidence 1 - 0.05 / family) is added: the one
+    that keeps the chance of any false claim in the family at 5%."""
     n = len(p['seeds'])
     if p['low'] is None:
         return (f"{p['method']} - {p['reference']}: {p['mean']:+.1f} "
@@ -85,10 +88,18 @@ def verdict(p: dict) -> str:
     word = ('excludes 0: ' + (f"{p['method']} is better" if p['low'] > 0
                               else f"{p['method']} is worse")
             if excl else 'includes 0: no difference shown')
-    return (f"{p['method']} - {p['reference']}: {p['mean']:+.2f} "
+    text = (f"{p['method']} - {p['reference']}: {p['mean']:+.2f} "
             f"{p['metric']}, 95% interval [{p['low']:+.2f}, "
             f"{p['high']:+.2f}] over {n} seeds ({word}; p = "
             f"{p['p']:.3f}, half-width {(p['high'] - p['low']) / 2:.2f})")
+    if family > 1:
+        level = 1 - 0.05 / family
+        _, low, high = t_interval(p['diffs'], level)
+        text += (f"; Bonferroni over the {family} comparisons with "
+                 f"{p['reference']}: {100 * level:g}% interval "
+                 f"[{low:+.2f}, {high:+.2f}]"
+                 f"{' (excludes 0)' if low > 0 or high < 0 else ''}")
+    return text
 
 
 def _signed(v: Optional[float]) -> str:
@@ -165,7 +176,8 @@ def comparison_tables(records: List[dict],
     the paired differences of ``AP`` for each (method, reference) of
     ``comparisons``, and where every record has a ``val_AP`` the same
     pairs on it (the same runs judged on the val split), then the ``AP``
-    verdicts in words."""
+    verdicts in words (with Bonferroni intervals where several methods
+    share a reference)."""
     lines = summary_table(records)
     spread = spread_table(records)
     if spread:
@@ -181,7 +193,9 @@ def comparison_tables(records: List[dict],
             continue
         lines += [''] + paired_table(pairs, title)
         if metric == 'AP':
-            verdicts = [verdict(p) for p in pairs]
+            family = [p['reference'] for p in pairs]
+            verdicts = [verdict(p, family.count(p['reference']))
+                        for p in pairs]
     if verdicts:
         lines += [''] + verdicts
     return '\n'.join(lines)

@@ -50,6 +50,28 @@ def test_paired_by_seed_and_in_words():
         paired(records[:1] + records[3:4], 'sssd', 'baseline'))
 
 
+def test_bonferroni_interval_of_a_family_hand_computed():
+    # differences 1, 2, 3, two comparisons with one baseline: 97.5%
+    # interval, t(0.9875, 2 dof) = 6.205347, half-width 3.582659
+    records = [dict(method=m, seed=s, AP=ap) for m, s, ap in [
+        ('baseline', 0, 30.0), ('baseline', 1, 31.0), ('baseline', 2, 29.0),
+        ('sssd', 0, 31.0), ('sssd', 1, 33.0), ('sssd', 2, 32.0),
+        ('lgd', 0, 40.0), ('lgd', 1, 41.0), ('lgd', 2, 39.5)]]
+    p = paired(records, 'sssd', 'baseline')
+    assert 'Bonferroni' not in verdict(p)
+    assert ('Bonferroni over the 2 comparisons with baseline: 97.5% '
+            'interval [-1.58, +5.58]') in verdict(p, 2)
+    # lgd: +10, +10, +10.5 -> excludes 0 at either level
+    assert verdict(paired(records, 'lgd', 'baseline'), 2).endswith(
+        '(excludes 0)')
+    table = comparison_tables(records, [('sssd', 'baseline'),
+                                        ('lgd', 'baseline'),
+                                        ('sssd', 'lgd')])
+    # two comparisons share the baseline, one has lgd as its reference
+    assert table.count('Bonferroni over the 2 comparisons') == 2
+    assert 'sssd - lgd' in table and 'comparisons with lgd' not in table
+
+
 def test_comparison_tables():
     # the teacher's AP beside its student's, the pairs of AP, then the
     # same runs' pairs on the val split

@@ -319,6 +319,21 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     value, _, coef = (float(x) for x in
                       rows['JSDistanceLoss:tau=0.5,axis=channel'])
     assert 0 < value <= 0.833 and coef > 0  # sqrt(ln 2) bounds it
+    # beside them the student's detection loss: each pull's gradient as a
+    # fraction of its gradient, and their cosine
+    full = {line.split('|')[1].strip(): line.split('|')[2:7]
+            for line in out.splitlines() if line.startswith('| ')}
+    det_value, det_grad = (float(x) for x in
+                           full["detection (the student's)"][:2])
+    assert det_value > 0 and det_grad > 0
+    for name in ('MSELoss', 'MSELoss:loss_weight=2'):
+        _, grad, _, fraction, cosine = full[name]
+        assert float(fraction) == pytest.approx(
+            float(grad) / det_grad, rel=1e-2, abs=1e-3)
+        assert -1 <= float(cosine) <= 1
+    # doubling the weight doubles the pull, not its direction
+    assert float(full['MSELoss:loss_weight=2'][4]) == pytest.approx(
+        float(full['MSELoss'][4]), abs=2e-3)
 
     # a pretrained teacher: the job's baseline teaches with ADL + JS
     run(['tools/train.py',

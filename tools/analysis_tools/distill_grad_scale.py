@@ -8,10 +8,18 @@
 On a few training batches, builds the label teacher's maps from the
 student's (as in training) and, for each loss, prints the distillation
 term ``mean_p loss(norm(adapter(S_p)), norm(sg(T_p)))`` (lambda = 1) and
-the L2 norm of its gradient on the student's FPN maps. The last column is
+the L2 norm of its gradient on the student's FPN maps. The next column is
 the lambda at which a loss pulls as hard as the first one does at
 lambda = 1: losses of different forms (squared error, a bounded distance)
 are not on one scale, and lambda was tuned for LGD's squared error.
+
+Beside them, the student's own detection loss (its head(s) on its maps,
+all of its loss terms summed) and its gradient on the same maps: the last
+two columns are each distillation gradient's norm as a fraction of the
+detection gradient's (at lambda = 1; multiply by the config's lambda) and
+the cosine between the two (the whole gradient on all levels, per batch,
+averaged over batches): near 0, the pull asks for something the detector's
+loss does not; below 0, against it.
 
 Without CHECKPOINT the model is measured at initialisation. The adapter is
 the one the config trains (for its own ``distill_loss``). Each loss is
@@ -48,30 +56,48 @@ def parse_loss(text):
     return cfg
 
 
-def measure(model, loader, losses, num_batches):
-    """Mean over batches of (loss value, gradient norm on the student's
-    maps), one pair per loss."""
+def _flat_grad(value, feats):
+    """The gradient of ``value`` on all levels' maps, as one vector."""
     import torch
+    grads = torch.autograd.grad(value, feats, retain_graph=True)
+    return torch.cat([g.flatten() for g in grads])
+
+
+def measure(model, loader, losses, num_batches):
+    """Means over batches: (value, gradient norm on the student's maps) of
+    the student's detection loss, and (value, gradient norm, cosine with
+    the detection gradient) of each distillation loss."""
+    import torch
+    import torch.nn.functional as F
 
     from mmdet_sssd.models.distill.feature_loss import feature_loss
-    sums = [[0.0, 0.0] for _ in losses]
+    sums = [[0.0, 0.0, 0.0] for _ in losses]
+    det_sums = [0.0, 0.0]
     count = 0
     for batch in loader:
         if count == num_batches:
             break
         data = model.data_preprocessor(batch, True)
+        samples = data['data_samples']
         with torch.no_grad():
             feats = model.student.extract_feat(data['inputs'])
         feats = [f.requires_grad_() for f in feats]
-        teacher = model.teacher(feats, data['data_samples'])
+        teacher = model.teacher(feats, samples)
+        detection, _ = model.student.parse_losses(
+            model.head_runner.loss(feats, samples))
+        det_grad = _flat_grad(detection, feats)
+        det_sums[0] += detection.item()
+        det_sums[1] += det_grad.norm().item()
         for total, loss in zip(sums, losses):
             value = feature_loss(loss, model.label_term.adapter, feats,
                                  teacher, model.level_weights)
-            grads = torch.autograd.grad(value, feats, retain_graph=True)
+            grad = _flat_grad(value, feats)
             total[0] += value.item()
-            total[1] += torch.sqrt(sum((g**2).sum() for g in grads)).item()
+            total[1] += grad.norm().item()
+            total[2] += F.cosine_similarity(grad, det_grad, dim=0).item()
         count += 1
-    return [(v / count, g / count) for v, g in sums]
+    return ((det_sums[0] / count, det_sums[1] / count),
+            [tuple(x / count for x in row) for row in sums])
 
 
 def main():
@@ -95,15 +121,21 @@ def main():
             labels.append(f'{type(own).__name__} (the config\'s)')
             losses.append(own)
     loader = Runner.build_dataloader(cfg.train_dataloader)
-    rows = measure(model, loader, losses, args.batches)
+    (det_value, det_grad), rows = measure(model, loader, losses,
+                                          args.batches)
     ref = rows[0][1]
     where = (f'checkpoint {args.checkpoint}' if args.checkpoint else
              'at initialisation')
-    print(f'\n{args.batches} training batches, {where}\n\n'
-          f'| loss | value | grad norm | lambda to match {labels[0]} |\n'
-          '|---|---|---|---|')
-    for label, (value, grad) in zip(labels, rows):
-        print(f'| {label} | {value:.4f} | {grad:.3e} | {ref / grad:.2f} |')
+    print(f'\n{args.batches} training batches, {where}; the config\'s '
+          f'initial lambda: {model.distill_coef:g}\n\n'
+          f'| loss | value | grad norm | lambda to match {labels[0]} | '
+          'grad / detection grad | cosine with detection grad |\n'
+          '|---|---|---|---|---|---|\n'
+          f'| detection (the student\'s) | {det_value:.4f} | '
+          f'{det_grad:.3e} | | 1 | 1 |')
+    for label, (value, grad, cosine) in zip(labels, rows):
+        print(f'| {label} | {value:.4f} | {grad:.3e} | {ref / grad:.2f} | '
+              f'{grad / det_grad:.3f} | {cosine:+.3f} |')
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@
 
     python tools/analysis_tools/distill_grad_scale.py CONFIG [CHECKPOINT]
         [--losses MSELoss JSDistanceLoss JSDistanceLoss:tau=0.5]
-        [--batches 8] [--cfg-options ...]
+        [--batches 8] [--seed 0] [--cfg-options ...]
 
 On a few training batches, builds the label teacher's maps from the
 student's (as in training) and, for each loss, prints the distillation
@@ -37,6 +37,9 @@ def parse_args():
                         help='defaults to MSELoss (LGD) and the config\'s '
                         'distill_loss; the first is the reference')
     parser.add_argument('--batches', type=int, default=8)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the batches drawn (and of a fresh '
+                        'initialisation): the same seed, the same numbers')
     return parser.parse_args()
 
 
@@ -104,9 +107,11 @@ def main():
     args = parse_args()
     from mmdet.registry import MODELS
     from mmengine.runner import Runner
+    from mmengine.runner.utils import set_random_seed
 
     from mmdet_sssd.utils import load_model
 
+    set_random_seed(args.seed)
     # without a checkpoint: the fresh parameters, not the init_cfg's
     cfg, model, _ = load_model(args.config, args.checkpoint,
                                args.cfg_options, teacher=True)

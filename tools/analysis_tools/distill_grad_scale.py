@@ -23,7 +23,10 @@ loss does not; below 0, against it.
 
 Without CHECKPOINT the model is measured at initialisation. The adapter is
 the one the config trains (for its own ``distill_loss``). Each loss is
-``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``.
+``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``;
+the key ``region=boxes`` measures it on the ground-truth boxes' cells
+only, as ``SSSDDistiller(distill_region='boxes')`` trains it (e.g.
+``JSDistanceLoss:axis=channel,region=boxes``).
 """
 import ast
 import sys
@@ -45,7 +48,8 @@ def parse_args():
 
 def parse_loss(text):
     """``'JSDistanceLoss:tau=0.5'`` -> ``dict(type='JSDistanceLoss',
-    tau=0.5)``."""
+    tau=0.5)``; a ``region`` key stays in the dict (see
+    :func:`build_loss`)."""
     name, _, options = text.partition(':')
     cfg = dict(type=name)
     for item in filter(None, options.split(',')):
@@ -57,6 +61,19 @@ def parse_loss(text):
         except (ValueError, SyntaxError):
             cfg[key] = value  # a plain string, e.g. axis=channel
     return cfg
+
+
+def build_loss(cfg):
+    """The loss of a :func:`parse_loss` dict and its region (``'all'``
+    unless the dict says ``region``), checked as the distiller checks it."""
+    from mmdet.registry import MODELS
+
+    from mmdet_sssd.models.distill.regions import check_region
+    cfg = dict(cfg)
+    region = cfg.pop('region', 'all')
+    loss = MODELS.build(cfg)
+    check_region(region, [loss])
+    return loss, region
 
 
 def _flat_grad(value, feats):
@@ -74,6 +91,7 @@ def measure(model, loader, losses, num_batches):
     import torch.nn.functional as F
 
     from mmdet_sssd.models.distill.feature_loss import feature_loss
+    from mmdet_sssd.models.distill.regions import box_cell_masks
     sums = [[0.0, 0.0, 0.0] for _ in losses]
     det_sums = [0.0, 0.0]
     count = 0
@@ -91,9 +109,11 @@ def measure(model, loader, losses, num_batches):
         det_grad = _flat_grad(detection, feats)
         det_sums[0] += detection.item()
         det_sums[1] += det_grad.norm().item()
-        for total, loss in zip(sums, losses):
+        masks = box_cell_masks(samples, feats, model.region_strides)
+        for total, (loss, region) in zip(sums, losses):
             value = feature_loss(loss, model.label_term.adapter, feats,
-                                 teacher, model.level_weights)
+                                 teacher, model.level_weights,
+                                 masks if region == 'boxes' else None)
             grad = _flat_grad(value, feats)
             total[0] += value.item()
             total[1] += grad.norm().item()
@@ -118,13 +138,14 @@ def main():
     model.train()  # the maps as in training (BN on batch statistics)
     if args.losses:
         labels = args.losses
-        losses = [MODELS.build(parse_loss(t)) for t in args.losses]
+        losses = [build_loss(parse_loss(t)) for t in args.losses]
     else:  # LGD's MSE and the config's own loss, as built
-        labels, losses = ['MSELoss'], [MODELS.build(dict(type='MSELoss'))]
+        labels = ['MSELoss']
+        losses = [(MODELS.build(dict(type='MSELoss')), 'all')]
         own = model.label_term.feat_loss
         if own is not None and type(own).__name__ != 'MSELoss':
             labels.append(f'{type(own).__name__} (the config\'s)')
-            losses.append(own)
+            losses.append((own, model.distill_region))
     loader = Runner.build_dataloader(cfg.train_dataloader)
     (det_value, det_grad), rows = measure(model, loader, losses,
                                           args.batches)

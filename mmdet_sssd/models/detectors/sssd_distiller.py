@@ -17,6 +17,7 @@ from ..distill.feature_loss import build_adapter
 from ..distill.levels import neck_levels
 from ..distill.phases import (DistillPhases, Phase, check_head_setting,
                               teacher_trains_head)
+from ..distill.regions import box_cell_masks, check_region
 from ..distill.runners import build_runner
 from ..teachers.builders import (build_label_teacher, build_pretrained,
                                  check_terms, prefixed)
@@ -102,6 +103,13 @@ class SSSDDistiller(BaseDetector):
         pretrained_teacher (dict, optional): ``config`` (file, ``mmdet::``
             name or model dict), ``checkpoint``, and ``feat_loss`` and/or
             ``logit_loss`` (dicts or None). Defaults to None.
+        distill_region (str): Where the feature losses act: ``'all'`` the
+            whole maps (LGD, SSSD); ``'boxes'`` only the cells the
+            ground-truth boxes cover on each level (the mean over those
+            cells, as fine-grained feature imitation distils object
+            regions; :mod:`...distill.regions`). ``'boxes'`` needs a loss
+            with a value per location: ``JSDistanceLoss(axis='channel')``
+            or ``MSELoss`` (checked at build time). Defaults to 'all'.
         mask_ignored_anchors (bool): The logit losses skip the anchors the
             student head's assigner ignores (label weight 0: RetinaNet's
             IoU 0.4-0.5 band), as ADL's reference code does. Needs a logit
@@ -125,6 +133,7 @@ class SSSDDistiller(BaseDetector):
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
                  mask_ignored_anchors: bool = False,
+                 distill_region: str = 'all',
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
@@ -167,6 +176,10 @@ class SSSDDistiller(BaseDetector):
                                           name)
             terms += [pretrained] if pretrained else []
         check_terms(terms, self.head_runner, name, mask_ignored_anchors)
+        check_region(distill_region,
+                     [t.feat_loss for t in terms if t.feat_loss is not None])
+        self.distill_region = distill_region
+        self.region_strides = self.head_runner.prior_strides(levels)
         #: the teachers and their losses, one term each
         self.terms = ModuleList(terms)  # mmengine's: init_weights recurses
         self.phases = DistillPhases(distill_warmup, backbone_freeze,
@@ -298,9 +311,12 @@ class SSSDDistiller(BaseDetector):
         if phase.detach_student:  # only the adapters learn from the terms
             feats = [f.detach() for f in feats]
             logits = logits and [x.detach() for x in logits]
+        regions = box_cell_masks(samples, feats, self.region_strides) \
+            if self.distill_region == 'boxes' else None
         for term, (maps, their_logits) in zip(terms, outs):
             for key, value in term.losses(feats, maps, logits, their_logits,
-                                          mask, self.level_weights).items():
+                                          mask, self.level_weights,
+                                          regions).items():
                 losses[key] = self.distill_coef * value
         check_losses(losses, feats, samples)
         return losses

@@ -1,7 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The feature distillation term: ``loss(norm(adapter(S_p)), norm(sg(T_p)))``
 combined over the levels p."""
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -35,17 +35,50 @@ def instance_norm(feat: Tensor) -> Tensor:
     return (feat - mean) * torch.rsqrt(var + 1e-5)
 
 
+def per_location(loss: nn.Module) -> Optional[str]:
+    """How ``loss`` takes a weight per location: ``'location'`` for a
+    weight (N, H, W) (``JSDistanceLoss(axis='channel')``), ``'element'``
+    for one (N, C, H, W) (mmdet's ``MSELoss``); None if it has none."""
+    name = type(loss).__name__
+    if name == 'JSDistanceLoss' and loss.axis == 'channel':
+        return 'location'
+    if name == 'MSELoss':
+        return 'element'
+    return None
+
+
+def region_weight(loss: nn.Module, mask: Tensor,
+                  channels: int) -> Tuple[Tensor, Tensor]:
+    """``weight`` and ``avg_factor`` that make ``loss`` the mean over the
+    cells of ``mask`` (N, H, W): of the per-location distances, or of the
+    elements of those cells. A level without a box cell weighs 0."""
+    count = mask.sum()
+    if per_location(loss) == 'location':
+        return mask, count.clamp(min=1.0)
+    weight = mask.unsqueeze(1).expand(-1, channels, -1, -1)
+    return weight, (count * channels).clamp(min=1.0)
+
+
 def feature_loss(loss: nn.Module, adapter: Optional[nn.Module],
                  student: Sequence[Tensor], teacher: Sequence[Tensor],
-                 level_weights: str = 'uniform') -> Tensor:
+                 level_weights: str = 'uniform',
+                 masks: Optional[Sequence[Tensor]] = None) -> Tensor:
     """The levels' losses between the instance-normalised adapted student
     maps and teacher maps (P tensors (N, C, H_p, W_p) each; the teacher's
     detached), averaged (``'uniform'``) or weighted by their number of
-    elements (``'size'``: one loss over all levels' elements)."""
+    elements (``'size'``: one loss over all levels' elements). With
+    ``masks`` (P tensors (N, H_p, W_p)), each level's loss is the mean over
+    the masked cells only (:func:`region_weight`); the instance norm still
+    runs over the whole map."""
     values = []
-    for s, t in zip(student, teacher):
+    for lvl, (s, t) in enumerate(zip(student, teacher)):
         s, t = (adapter(s) if adapter is not None else s), t.detach()
-        values.append(loss(instance_norm(s), instance_norm(t)))
+        s, t = instance_norm(s), instance_norm(t)
+        if masks is None:
+            values.append(loss(s, t))
+        else:
+            weight, avg_factor = region_weight(loss, masks[lvl], s.size(1))
+            values.append(loss(s, t, weight=weight, avg_factor=avg_factor))
     values = torch.stack(values)
     if level_weights == 'uniform':
         return values.mean()

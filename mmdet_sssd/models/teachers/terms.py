@@ -66,16 +66,19 @@ class DistillTerm(BaseModule):
 
     def losses(self, feats: Maps, maps: Maps, logits: Optional[list],
                their_logits: Optional[list], mask: Optional[Tensor],
-               level_weights: str) -> Dict[str, Tensor]:
+               level_weights: str,
+               regions: Optional[Maps] = None) -> Dict[str, Tensor]:
         """The term's unweighted losses: the feature loss between the
         student's P maps ``feats`` and the teacher's ``maps`` (after the
         adapter and instance norm, :func:`feature_loss`), and the logit
         loss between the head's per-level logits on both, ``mask`` the
-        anchors it counts (None: all)."""
+        anchors it counts (None: all), ``regions`` the cells of each
+        level the feature loss counts (P masks (N, H_p, W_p); None: all)."""
         out = {}
         if self.feat_loss is not None:
             out[self.feat_key] = feature_loss(self.feat_loss, self.adapter,
-                                              feats, maps, level_weights)
+                                              feats, maps, level_weights,
+                                              regions)
         if self.logit_loss is not None:
             out[self.logit_key] = self.logit_loss(
                 flat(logits), flat(their_logits), weight=mask)

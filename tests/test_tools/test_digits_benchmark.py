@@ -309,7 +309,9 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--losses',
                'MSELoss', 'MSELoss:loss_weight=2',
-               'JSDistanceLoss:tau=0.5,axis=channel', '--batches', '2',
+               'JSDistanceLoss:tau=0.5,axis=channel',
+               'JSDistanceLoss:tau=0.5,axis=channel,region=boxes',
+               '--batches', '2',
                '--cfg-options'] + data_options)
     rows = {line.split('|')[1].strip(): line.split('|')[2:5]
             for line in out.splitlines() if line.startswith('| ')}
@@ -319,6 +321,9 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     value, _, coef = (float(x) for x in
                       rows['JSDistanceLoss:tau=0.5,axis=channel'])
     assert 0 < value <= 0.833 and coef > 0  # sqrt(ln 2) bounds it
+    # the same distance on the boxes' cells only: another mean, still bound
+    boxes = float(rows['JSDistanceLoss:tau=0.5,axis=channel,region=boxes'][0])
+    assert 0 < boxes <= 0.833 and boxes != pytest.approx(value, rel=1e-4)
     # beside them the student's detection loss: each pull's gradient as a
     # fraction of its gradient, and their cosine
     full = {line.split('|')[1].strip(): line.split('|')[2:7]

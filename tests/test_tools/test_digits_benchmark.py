@@ -339,6 +339,20 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     # doubling the weight doubles the pull, not its direction
     assert float(full['MSELoss:loss_weight=2'][4]) == pytest.approx(
         float(full['MSELoss'][4]), abs=2e-3)
+    # a config with ADL's logit term: its pull through the head, last row
+    out = run(['tools/analysis_tools/distill_grad_scale.py',
+               'configs/digits/sssd-decoupled-lam1-warmup3-adl_'
+               'retinanet_r18_fpn_digits.py',
+               str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--losses',
+               'JSDistanceLoss', '--batches', '2',
+               '--cfg-options'] + data_options)
+    rows = [line.split('|')[1:7] for line in out.splitlines()
+            if line.startswith('| ')][2:]  # the header, the detection row
+    assert [r[0].strip() for r in rows] == [
+        'JSDistanceLoss',
+        "AdaptiveDistillLoss (the config's, on the logits)"]
+    value, grad, _, fraction, cosine = (float(x) for x in rows[1][1:])
+    assert value >= 0 and grad > 0 and fraction > 0 and -1 <= cosine <= 1
 
     # a pretrained teacher: the job's baseline teaches with ADL + JS
     run(['tools/train.py',

@@ -21,6 +21,11 @@ the cosine between the two (the whole gradient on all levels, per batch,
 averaged over batches): near 0, the pull asks for something the detector's
 loss does not; below 0, against it.
 
+With a config whose distiller has a ``logit_distill_loss`` (ADL), a last
+row measures it the same way: the loss between the head's classification
+logits on the student's maps and on the teacher's (detached), its
+gradient on the student's FPN maps through the head.
+
 Without CHECKPOINT the model is measured at initialisation. The adapter is
 the one the config trains (for its own ``distill_loss``). Each loss is
 ``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``;
@@ -83,16 +88,32 @@ def _flat_grad(value, feats):
     return torch.cat([g.flatten() for g in grads])
 
 
+def logit_term(model, feats, teacher, samples):
+    """The config's logit loss (lambda = 1) between the head's logits on
+    the student's maps and on the teacher's, as the distiller computes
+    it; None without one."""
+    from mmdet_sssd.models.teachers.terms import flat
+    loss = model.label_term.logit_loss
+    if loss is None:
+        return None
+    (_, ours, mask), (_, theirs, _) = model.head_runner.run(
+        [feats, teacher], samples, [True, True], True,
+        model.mask_ignored_anchors)
+    return loss(flat(ours), flat(theirs).detach(), weight=mask)
+
+
 def measure(model, loader, losses, num_batches):
     """Means over batches: (value, gradient norm on the student's maps) of
     the student's detection loss, and (value, gradient norm, cosine with
-    the detection gradient) of each distillation loss."""
+    the detection gradient) of each distillation loss, then of the
+    config's logit loss if it has one."""
     import torch
     import torch.nn.functional as F
 
     from mmdet_sssd.models.distill.feature_loss import feature_loss
     from mmdet_sssd.models.distill.regions import box_cell_masks
-    sums = [[0.0, 0.0, 0.0] for _ in losses]
+    with_logits = model.label_term.logit_loss is not None
+    sums = [[0.0, 0.0, 0.0] for _ in range(len(losses) + with_logits)]
     det_sums = [0.0, 0.0]
     count = 0
     for batch in loader:
@@ -110,10 +131,15 @@ def measure(model, loader, losses, num_batches):
         det_sums[0] += detection.item()
         det_sums[1] += det_grad.norm().item()
         masks = box_cell_masks(samples, feats, model.region_strides)
-        for total, (loss, region) in zip(sums, losses):
-            value = feature_loss(loss, model.label_term.adapter, feats,
-                                 teacher, model.level_weights,
-                                 masks if region == 'boxes' else None)
+        values = [
+            feature_loss(loss, model.label_term.adapter, feats, teacher,
+                         model.level_weights,
+                         masks if region == 'boxes' else None)
+            for loss, region in losses
+        ]
+        if with_logits:
+            values.append(logit_term(model, feats, teacher, samples))
+        for total, value in zip(sums, values):
             grad = _flat_grad(value, feats)
             total[0] += value.item()
             total[1] += grad.norm().item()
@@ -146,6 +172,9 @@ def main():
         if own is not None and type(own).__name__ != 'MSELoss':
             labels.append(f'{type(own).__name__} (the config\'s)')
             losses.append((own, model.distill_region))
+    if model.label_term.logit_loss is not None:
+        labels.append(f'{type(model.label_term.logit_loss).__name__} '
+                      f'(the config\'s, on the logits)')
     loader = Runner.build_dataloader(cfg.train_dataloader)
     (det_value, det_grad), rows = measure(model, loader, losses,
                                           args.batches)

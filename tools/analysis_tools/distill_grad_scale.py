@@ -130,7 +130,8 @@ def measure(model, loader, losses, num_batches):
         det_grad = _flat_grad(detection, feats)
         det_sums[0] += detection.item()
         det_sums[1] += det_grad.norm().item()
-        masks = box_cell_masks(samples, feats, model.region_strides)
+        masks = box_cell_masks(samples, feats, model.region_strides) \
+            if any(region == 'boxes' for _, region in losses) else None
         values = [
             feature_loss(loss, model.label_term.adapter, feats, teacher,
                          model.level_weights,

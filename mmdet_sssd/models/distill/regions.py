@@ -6,12 +6,12 @@ fine-grained feature imitation distils). The weights that restrict a
 feature loss to them are :func:`.feature_loss.region_weight`."""
 from typing import List, Optional, Sequence, Tuple
 
-import torch
 import torch.nn as nn
 from mmdet.structures import SampleList
 from torch import Tensor
 
 from ..teachers.box_grid import boxes_to_cells, infer_strides, paint_boxes
+from ..teachers.label_descriptors import gt_boxes
 from .feature_loss import per_location
 
 REGIONS = ('all', 'boxes')
@@ -47,10 +47,12 @@ def box_cell_masks(samples: SampleList, feats: Sequence[Tensor],
                    strides: Optional[Sequence[Tuple[float, float]]]
                    ) -> List[Tensor]:
     """The cells each level's ground-truth boxes cover, as in the label
-    teacher (:func:`boxes_to_cells`: at least one cell a box).
+    teacher (boxes clamped to their image, :func:`boxes_to_cells`: at
+    least one cell a box).
 
     Args:
-        samples (list[DetDataSample]): The batch, boxes in input pixels.
+        samples (list[DetDataSample]): The batch, boxes in input pixels
+            (and the ``img_shape`` metainfo).
         feats (Sequence[Tensor]): P maps (N, C, H_p, W_p).
         strides (Sequence, optional): ``(sx, sy)`` of each level (the
             head's priors); None infers them from the sizes.
@@ -62,14 +64,7 @@ def box_cell_masks(samples: SampleList, feats: Sequence[Tensor],
     if strides is None:
         strides = infer_strides([f.shape[-2:] for f in feats],
                                 samples[0].batch_input_shape)
-    boxes, img_ids = [], []
-    for i, sample in enumerate(samples):
-        b = sample.gt_instances.bboxes  # a Tensor or mmdet's HorizontalBoxes
-        b = getattr(b, 'tensor', b).to(device).float().reshape(-1, 4)
-        boxes.append(b)
-        img_ids.append(torch.full((len(b), ), i, dtype=torch.long,
-                                  device=device))
-    boxes, img_ids = torch.cat(boxes), torch.cat(img_ids)
+    boxes, _, img_ids = gt_boxes(samples, device)
     masks = []
     for feat, stride in zip(feats, strides):
         size = tuple(feat.shape[-2:])

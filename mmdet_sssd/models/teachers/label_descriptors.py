@@ -10,6 +10,33 @@ from mmdet.structures import SampleList
 from torch import Tensor
 
 
+def gt_boxes(batch_data_samples: SampleList, device: torch.device
+             ) -> Tuple[Tensor, Tensor, Tensor]:
+    """The batch's ground-truth boxes, one tensor for all images.
+
+    Args:
+        batch_data_samples (list[:obj:`DetDataSample`]): With
+            ``gt_instances`` (boxes a Tensor or mmdet's ``HorizontalBoxes``,
+            in input pixels) and the ``img_shape`` metainfo.
+        device (torch.device): Where the tensors go.
+
+    Returns:
+        tuple: ``boxes`` (T, 4) float, clamped to their image, ``labels``
+        (T, ) long, ``img_ids`` (T, ) long: the index of each box's image.
+    """
+    boxes, labels, img_ids = [], [], []
+    for i, sample in enumerate(batch_data_samples):
+        img_h, img_w = sample.img_shape[:2]
+        gt = sample.gt_instances
+        b = getattr(gt.bboxes, 'tensor', gt.bboxes)
+        b = b.to(device).float().reshape(-1, 4)
+        limit = b.new_tensor([img_w, img_h, img_w, img_h])
+        boxes.append(torch.minimum(b.clamp(min=0), limit))
+        labels.append(gt.labels.to(device).long())
+        img_ids.append(torch.full_like(labels[-1], i))
+    return torch.cat(boxes), torch.cat(labels), torch.cat(img_ids)
+
+
 def gather_objects(batch_data_samples: SampleList, num_classes: int,
                    device: torch.device, use_context_box: bool,
                    context_extent: str, signed_descriptor: bool
@@ -35,18 +62,7 @@ def gather_objects(batch_data_samples: SampleList, num_classes: int,
         boxes, if on, come last, one per image in order.
     """
     pad_h, pad_w = batch_data_samples[0].batch_input_shape
-    boxes, labels, img_ids = [], [], []
-    for i, sample in enumerate(batch_data_samples):
-        img_h, img_w = sample.img_shape[:2]
-        gt = sample.gt_instances
-        b = gt.bboxes
-        b = getattr(b, 'tensor', b).to(device).float().reshape(-1, 4)
-        limit = b.new_tensor([img_w, img_h, img_w, img_h])
-        boxes.append(torch.minimum(b.clamp(min=0), limit))
-        labels.append(gt.labels.to(device).long())
-        img_ids.append(torch.full_like(labels[-1], i))
-    boxes, labels, img_ids = (torch.cat(boxes), torch.cat(labels),
-                              torch.cat(img_ids))
+    boxes, labels, img_ids = gt_boxes(batch_data_samples, device)
     bad = labels[(labels < 0) | (labels >= num_classes)]
     if bad.numel():
         raise ValueError(

@@ -12,8 +12,9 @@ from mmdet_sssd.models.distill.regions import box_cell_masks
 from test_distill_term import build, capture, inputs, instance_norm, set_iter
 
 
-def sample(boxes, pad=(64, 64), box_type=torch.tensor):
-    s = DetDataSample(metainfo=dict(batch_input_shape=pad, img_shape=pad))
+def sample(boxes, pad=(64, 64), box_type=torch.tensor, img=None):
+    s = DetDataSample(metainfo=dict(batch_input_shape=pad,
+                                    img_shape=img or pad))
     s.gt_instances = InstanceData(
         bboxes=box_type(torch.tensor(boxes, dtype=torch.float32).reshape(
             -1, 4)), labels=torch.zeros(len(boxes), dtype=torch.long))
@@ -38,6 +39,10 @@ def test_box_cell_masks_by_hand(box_type):
     (mask, ) = box_cell_masks([sample([[0, 0, 16, 16], [8, 8, 24, 24]])],
                               [torch.zeros(1, 1, 8, 8)], None)
     assert mask.max() == 1 and mask.sum() == 4 + 4 - 1
+    # clamped to the image, as the teacher's boxes: the padding is no object
+    (mask, ) = box_cell_masks([sample([[24, 24, 60, 60]], img=(32, 32))],
+                              [torch.zeros(1, 1, 8, 8)], [(8., 8.)])
+    assert mask[0, 3, 3] == 1 and mask.sum() == 1
     # a batch without a box: nothing to pull
     (empty, ) = box_cell_masks([sample([])], [torch.zeros(1, 1, 8, 8)], None)
     assert empty.sum() == 0
@@ -90,6 +95,7 @@ def test_boxes_over_the_whole_input_is_the_whole_map():
         data = data or inputs(model)
         for s in data['data_samples']:
             h, w = s.batch_input_shape
+            s.set_metainfo(dict(img_shape=(h, w)))  # no padding to clamp
             s.gt_instances = InstanceData(
                 bboxes=torch.tensor([[0., 0., w, h]]),
                 labels=torch.tensor([1]))

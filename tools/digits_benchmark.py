@@ -1,7 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The embedded benchmark: baseline vs distilled students, handwritten digits.
 
-    python tools/digits_benchmark.py [--methods baseline,sssd-decoupled-lam1]
+    python tools/digits_benchmark.py [--methods baseline,sssd-decoupled-lam1-warmup3-adl]
                                      [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
                                      [--full] [--train-images N] [--epochs E]
@@ -81,15 +81,17 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--methods', default='baseline,sssd-decoupled-lam1',
+    parser.add_argument('--methods',
+                        default='baseline,sssd-decoupled-lam1-warmup3-adl',
                         help=f'comma-separated, of {sorted(CONFIGS)}, or '
                         'NAME=CONFIG for another config (a NAME holding '
                         '"baseline" is a plain detector, others distil)')
     parser.add_argument('--seeds', type=int, default=2,
                         help='number of seeds: --seed-offset .. + N-1 '
                         '(default 2: baseline and SSSD on 2 seeds took '
-                        '15 minutes on 2 cores, data and pretraining '
-                        'included; a third would pass 20)')
+                        '15 minutes on a 2-core AMD EPYC of family 26, '
+                        'data and pretraining included; a third would '
+                        'pass 20)')
     parser.add_argument('--seed-offset', type=int, default=200,
                         help='first seed (default 200, the first of the '
                         'report\'s seeds 200-204; 100-104 are the tuning '

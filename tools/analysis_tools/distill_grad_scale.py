@@ -113,6 +113,7 @@ def measure(model, loader, losses, num_batches):
     from mmdet_sssd.models.distill.feature_loss import feature_loss
     from mmdet_sssd.models.distill.regions import box_cell_masks
     with_logits = model.label_term.logit_loss is not None
+    with_masks = any(region == 'boxes' for _, region in losses)
     sums = [[0.0, 0.0, 0.0] for _ in range(len(losses) + with_logits)]
     det_sums = [0.0, 0.0]
     count = 0
@@ -131,7 +132,7 @@ def measure(model, loader, losses, num_batches):
         det_sums[0] += detection.item()
         det_sums[1] += det_grad.norm().item()
         masks = box_cell_masks(samples, feats, model.region_strides) \
-            if any(region == 'boxes' for _, region in losses) else None
+            if with_masks else None
         values = [
             feature_loss(loss, model.label_term.adapter, feats, teacher,
                          model.level_weights,

@@ -76,16 +76,25 @@ class LossProbe(Hook):
         self.losses.append({k: float(v.detach()) for k, v in outputs.items()})
 
 
-def test_distiller_forward_on_cuda_matches_cpu(tmp_path, monkeypatch):
-    """The digits SSSD distiller's losses on one batch, CPU vs CUDA (the
-    teacher's box grids and the JS distance on the device)."""
+@pytest.mark.parametrize('path,options', [
+    ('configs/digits/sssd_retinanet_r18_fpn_digits.py',
+     dict(teacher_trains_head=True)),
+    # the recommended recipe: the decoupled head and ADL's logit term
+    ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
+     'digits.py', {}),
+])
+def test_distiller_forward_on_cuda_matches_cpu(path, options, tmp_path,
+                                               monkeypatch):
+    """A digits distiller's losses on one batch, CPU vs CUDA (the teacher's
+    box grids, the JS distance and, in the recommended recipe, the logit
+    term on the device)."""
     monkeypatch.chdir(ROOT)
-    cfg = Config.fromfile('configs/digits/sssd_retinanet_r18_fpn_digits.py')
+    cfg = Config.fromfile(path)
     smoke = cpu_smoke_config(cfg, str(tmp_path / 'data'),
                              str(tmp_path / 'work'),
                              experiment_name='cuda_vs_cpu')
     # no warm-up: outside a runner no hook sets the phases
-    smoke.model.update(distill_warmup=0, teacher_trains_head=True)
+    smoke.model.update(distill_warmup=0, **options)
     from mmdet.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(smoke.model)

@@ -96,3 +96,36 @@ def test_every_arm_with_weight_averaging_scores_both_weights(tmp_path):
         raw = torch.load(ckpt[:-4] + '.raw.pth')['state_dict']
         assert averaged.keys() == raw.keys()
         assert any(not torch.equal(averaged[k], raw[k]) for k in raw)
+
+
+def test_tables_of_several_records_files_pooled_and_by_seed(tmp_path):
+    """--table over two jobs' records: each experiment on its own, pooled
+    into one paired comparison, and filtered by seed; a method and seed in
+    both files is refused when pooling."""
+    def records(experiment, seeds, gain):
+        return [dict(experiment=experiment, method=method, seed=seed,
+                     AP=50.0 + seed + (gain * (seed % 2 + 1)
+                                      if method == 'sssd' else 0),
+                     AP50=80.0, AP75=60.0, APs=40.0, APm=55.0, APl=None,
+                     split='test')
+                for method in ('baseline', 'sssd') for seed in seeds]
+    first, second = tmp_path / 'test.json', tmp_path / 'replication.json'
+    first.write_text(json.dumps(records('test', [0, 1, 2], 1.0)))
+    second.write_text(json.dumps(records('replication', [3, 4, 5], 1.0)))
+    both = run(['--table', str(first), str(second)], cwd=str(tmp_path))
+    assert '### test' in both and '### replication' in both
+    pooled = run(['--table', str(first), str(second), '--pool'],
+                 cwd=str(tmp_path))
+    assert '### test + replication' in pooled
+    assert '| sssd | 6 |' in pooled
+    # by seed: +1 (even) and +2 (odd); mean of 0..5 by hand: 9 / 6
+    assert 'sssd - baseline: +1.50 AP' in pooled
+    chosen = run(['--table', str(first), str(second), '--pool', '--seeds',
+                  '1,3,5'], cwd=str(tmp_path))
+    assert '| sssd | 3 |' in chosen
+    assert 'sssd - baseline: +2.00 AP' in chosen
+    proc = subprocess.run(
+        [sys.executable, TOOL, '--table', str(first), str(first), '--pool'],
+        env=tools_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert 'baseline seed 0 twice (experiments test and test)' in proc.stderr

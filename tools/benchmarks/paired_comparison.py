@@ -8,7 +8,7 @@ paired by seed, with its 95% interval" from one command.
         [--partition P] [--jobs 1] [--skip-existing]
         [--cfg-options key=value ...] [--test-cfg-options key=value ...]
     python tools/benchmarks/paired_comparison.py --table results.json
-        [--reference NAME]
+        [more.json ...] [--pool] [--seeds 0,1] [--reference NAME]
 
 Trains every arm (``NAME=CONFIG``: a config file; for a stock mmdet
 model, a file with its ``_base_ = 'mmdet::...'``) on every seed, with the
@@ -32,6 +32,11 @@ dir is ``<work-dir>/<NAME>_seed<SEED>``, the records go to
 digits fields), the curves (val AP, train losses per epoch) to
 ``curves.json``, the tables to ``results.md``, the figure to
 ``curves.png``. The engine: mmdet_sssd.benchmarking.PairedJob.
+
+``--table`` prints the tables of records files without training: each
+experiment on its own, or with ``--pool`` all of them as one (a test and
+its replication on other seeds: the pairs of both), ``--seeds`` keeping
+only those seeds' records.
 """
 import argparse
 import json
@@ -58,8 +63,9 @@ def parse_args(argv=None):
     parser.add_argument('--reference', default=None,
                         help='the arm the others are compared with '
                         '(default: the first)')
-    parser.add_argument('--seeds', default='0,1,2',
-                        help='comma-separated seeds (default 0,1,2)')
+    parser.add_argument('--seeds', default=None,
+                        help='comma-separated seeds (default 0,1,2; with '
+                        '--table: only these seeds\' records, default all)')
     parser.add_argument('--work-dir', default='work_dirs/paired_comparison')
     parser.add_argument('--experiment', default=None,
                         help='label stored in each record (default: the '
@@ -86,10 +92,17 @@ def parse_args(argv=None):
                         help="train every arm with mmengine's EMAHook at "
                         'this momentum; records the averaged and the raw '
                         'weights of each run (AP, raw_AP)')
-    parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
-                        help='only print the tables of a results.json, or '
-                        'of a curves.json (val AP and train losses per '
-                        'epoch, each arm\'s mean over its seeds)')
+    parser.add_argument('--table', nargs='+', default=None,
+                        metavar='RESULTS_JSON',
+                        help='only print the tables of results.json files, '
+                        'or of curves.json files (val AP and train losses '
+                        'per epoch, each arm\'s mean over its seeds); each '
+                        'experiment on its own unless --pool')
+    parser.add_argument('--pool', action='store_true',
+                        help='with --table: the records of every '
+                        'experiment as one (e.g. a test and its '
+                        'replication on other seeds); a method and seed '
+                        'twice is an error')
     args = parser.parse_args(argv)
     args.configs = {}
     for arm in args.arms:
@@ -103,8 +116,35 @@ def parse_args(argv=None):
             args.reference not in args.configs:
         parser.error(f'--reference {args.reference}: not one of '
                      f'{list(args.configs)}')
-    args.seeds = [int(s) for s in args.seeds.split(',')]
+    if args.pool and not args.table:
+        parser.error('--pool pools the records of --table files')
+    seeds = args.seeds or ('' if args.table else '0,1,2')
+    args.seeds = [int(s) for s in seeds.split(',') if s]
     return args
+
+
+def table_records(paths, seeds, pool):
+    """The records of ``paths`` (results.json or curves.json files), only
+    those of ``seeds`` if any, under one experiment name if ``pool``."""
+    records = []
+    for path in paths:
+        with open(path) as f:
+            records += json.load(f)
+    if seeds:
+        records = [r for r in records if r['seed'] in seeds]
+    if pool:
+        name = ' + '.join(dict.fromkeys(r['experiment'] for r in records))
+        seen = {}
+        for r in records:
+            key = (r['method'], r['seed'])
+            if key in seen:
+                raise SystemExit(
+                    f'--pool: {key[0]} seed {key[1]} twice (experiments '
+                    f'{seen[key]} and {r["experiment"]}); pool records of '
+                    'different seeds, or pick them with --seeds')
+            seen[key] = r['experiment']
+        records = [dict(r, experiment=name) for r in records]
+    return records
 
 
 def against(reference):
@@ -119,8 +159,8 @@ def against(reference):
 def main(argv=None):
     args = parse_args(argv)
     if args.table:
-        with open(args.table) as f:
-            print(record_tables(json.load(f), against(args.reference)))
+        print(record_tables(table_records(args.table, args.seeds, args.pool),
+                            against(args.reference)))
         return
     import torch
     work_dir = osp.abspath(args.work_dir)

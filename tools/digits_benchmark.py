@@ -7,7 +7,8 @@
                                      [--full] [--train-images N] [--epochs E]
                                      [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
-    python tools/digits_benchmark.py --table results.json
+    python tools/digits_benchmark.py --table results.json [more.json ...]
+                                     [--pool] [--seed-list 1500,1501]
 
 Generates the digits dataset if missing
 (tools/dataset_converters/make_digits_data.py) and pretrains the backbone
@@ -33,9 +34,11 @@ of docs/benchmarks/digits/README.md), ``curves.json`` (each run's val AP
 per validation and train losses per epoch), ``results.md`` (the tables),
 ``curves.png`` (val AP per epoch and, for a distilled method, lambda and LR
 over the iterations) and ``teacher.png``
-(tools/analysis_tools/vis_teacher.py on a val image). ``--table FILE``
-prints the tables of a results.json (records of several experiments are
-grouped by their ``experiment``), or of a curves.json: each method's mean
+(tools/analysis_tools/vis_teacher.py on a val image). ``--table FILE
+[FILE ...]`` prints the tables of results.json files (records of several
+experiments are grouped by their ``experiment``; ``--pool`` makes them
+one, e.g. a test and its replication on other seeds; ``--seed-list``
+keeps those seeds' records), or of curves.json files: each method's mean
 val AP after each epoch, its teacher's, and its mean train losses.
 
 The engine is mmdet_sssd.benchmarking (this job's preset:
@@ -43,7 +46,6 @@ mmdet_sssd/benchmarking/digits.py); tools/benchmarks/paired_comparison.py
 runs the same paired comparison on any configs and data.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shlex
@@ -51,7 +53,8 @@ import sys
 import time
 
 from mmdet_sssd.analysis.curve_tables import record_tables
-from mmdet_sssd.analysis.paired_comparison import comparison_tables
+from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
+                                                   read_records)
 from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, SEMI, SIZES,
                                             TEST_IMAGES, DigitsJob,
                                             comparisons, digits_root,
@@ -98,7 +101,7 @@ def parse_args(argv=None):
                         'seeds)')
     parser.add_argument('--seed-list', default=None,
                         help='comma-separated seeds; overrides --seeds and '
-                        '--seed-offset')
+                        '--seed-offset (with --table: only their records)')
     parser.add_argument('--full', action='store_true',
                         help='4000 train images, 12 epochs')
     parser.add_argument('--smoke', action='store_true',
@@ -169,11 +172,21 @@ def parse_args(argv=None):
     parser.add_argument('--step-cost-configs', nargs='+', default=[],
                         help='more configs to time with --step-cost (e.g. '
                         'an older version of a digits config)')
-    parser.add_argument('--table', default=None, metavar='RESULTS_JSON',
-                        help='only print the tables of a results.json, or '
-                        'of a curves.json (val AP and train losses per '
-                        'epoch, each method\'s mean over its seeds)')
+    parser.add_argument('--table', nargs='+', default=None,
+                        metavar='RESULTS_JSON',
+                        help='only print the tables of results.json files, '
+                        'or of curves.json files (val AP and train losses '
+                        'per epoch, each method\'s mean over its seeds); '
+                        'each experiment on its own unless --pool; with '
+                        '--seed-list only those seeds\' records')
+    parser.add_argument('--pool', action='store_true',
+                        help='with --table: the records of every '
+                        'experiment as one (e.g. a test and its '
+                        'replication on other seeds); a method and seed '
+                        'twice is an error')
     args = parser.parse_args(argv)
+    if args.pool and not args.table:
+        parser.error('--pool pools the records of --table files')
     args.size = 'smoke' if args.smoke else 'full' if args.full else 'default'
     if args.size == 'default':
         # the precise regime (docs/benchmarks/digits: the baseline's sd
@@ -203,8 +216,11 @@ def parse_args(argv=None):
             'semi-baseline' not in args.methods:
         # SAD's teacher, and the reference of its paired differences
         args.methods.insert(0, 'semi-baseline')
-    if args.seed_list:
-        args.seed_list = [int(s) for s in args.seed_list.split(',')]
+    # the seeds named (with --table: the records kept)
+    args.chosen_seeds = [int(s) for s in (args.seed_list or '').split(',')
+                         if s]
+    if args.chosen_seeds:
+        args.seed_list = args.chosen_seeds
     else:
         args.seed_list = list(range(args.seed_offset,
                                     args.seed_offset + args.seeds))
@@ -281,8 +297,12 @@ def report(job, runs, args, table):
 def main():
     args = parse_args()
     if args.table:
-        with open(args.table) as f:
-            print(record_tables(json.load(f), comparisons))
+        try:
+            records = read_records(args.table, args.chosen_seeds,
+                                   args.pool)
+        except ValueError as e:
+            sys.exit(f'--pool: {e}')
+        print(record_tables(records, comparisons))
         return
     size = args.size
     num_train, num_val, _ = SIZES[size]

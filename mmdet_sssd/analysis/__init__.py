@@ -1,8 +1,8 @@
 from .curve_tables import curve_tables, mean_curve, record_tables
 from .paired_comparison import (comparison_tables, experiment_tables,
-                                paired, paired_table, sd_interval,
-                                spread_table, summary_table, t_interval,
-                                t_test_p, verdict)
+                                paired, paired_table, read_records,
+                                sd_interval, spread_table, summary_table,
+                                t_interval, t_test_p, verdict)
 from .teacher_probes import (attention_routing, collect_teacher_probes,
                              format_report, keep_one_object,
                              linear_probe_accuracy, probe_report)
@@ -10,8 +10,8 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
 __all__ = [
     'curve_tables', 'mean_curve', 'record_tables',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
-    'sd_interval', 'spread_table', 'summary_table', 't_interval',
-    't_test_p', 'verdict', 'attention_routing',
+    'read_records', 'sd_interval', 'spread_table', 'summary_table',
+    't_interval', 't_test_p', 'verdict', 'attention_routing',
     'collect_teacher_probes', 'format_report', 'keep_one_object',
     'linear_probe_accuracy', 'probe_report'
 ]

@@ -8,6 +8,7 @@ the data order, so their difference cancels what the seed alone decides.
 ``tools/digits_benchmark.py`` and ``tools/benchmarks/paired_comparison.py``
 write such records (:mod:`mmdet_sssd.benchmarking`); any other job can.
 """
+import json
 import math
 import statistics
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -225,3 +226,36 @@ def by_experiment(records: List[dict],
         parts.append(f'### {experiment}\n\n' + tables(group, methods) +
                      '\n')
     return '\n'.join(parts)
+
+
+def read_records(paths: Sequence[str], seeds: Sequence[int] = (),
+                 pool: bool = False) -> List[dict]:
+    """The records of the records files ``paths`` (``results.json`` or
+    ``curves.json`` lists), only those of ``seeds`` if any given. With
+    ``pool`` they form one experiment, named ``'a + b'`` after theirs (a
+    test and its replication on other seeds: the pairs of both).
+
+    Raises:
+        ValueError: When pooling, a method and seed found twice (two
+            experiments ran it: pool records of different seeds, or keep
+            some with ``seeds``).
+    """
+    records = []
+    for path in paths:
+        with open(path) as f:
+            records += json.load(f)
+    if seeds:
+        records = [r for r in records if r['seed'] in seeds]
+    if not pool:
+        return records
+    seen: Dict[Tuple[str, int], str] = {}
+    for r in records:
+        key = (r['method'], r['seed'])
+        if key in seen:
+            raise ValueError(
+                f'{key[0]} seed {key[1]} twice (experiments {seen[key]} '
+                f'and {r["experiment"]}); pool records of different '
+                'seeds, or keep some by seed')
+        seen[key] = r['experiment']
+    name = ' + '.join(dict.fromkeys(seen.values()))
+    return [dict(r, experiment=name) for r in records]

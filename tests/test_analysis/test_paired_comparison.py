@@ -1,9 +1,11 @@
 """Paired-by-seed differences, their Student-t interval and the tables,
 against hand-computed values."""
+import json
+
 import pytest
 
-from mmdet_sssd.analysis import (comparison_tables, paired, sd_interval,
-                                 t_interval, t_test_p, verdict)
+from mmdet_sssd.analysis import (comparison_tables, paired, read_records,
+                                 sd_interval, t_interval, t_test_p, verdict)
 
 
 def test_t_interval_hand_computed():
@@ -110,3 +112,34 @@ def test_summary_of_a_metric_without_objects_of_that_size():
     assert summary_table(records)[2].startswith(
         '| a | 2 | 30.5 +- 0.7 | 50.0 +- 0.0 | 0.0 +- 0.0 | n/a | '
         '1.0 +- 0.0 |')
+
+
+def _records(experiment, seeds, gain):
+    # sssd gains +gain on even seeds and +2 gain on odd ones
+    return [dict(experiment=experiment, method=method, seed=seed,
+                 AP=50.0 + seed + (gain * (seed % 2 + 1)
+                                   if method == 'sssd' else 0))
+            for method in ('baseline', 'sssd') for seed in seeds]
+
+
+def test_read_records_of_several_files_pooled_and_by_seed(tmp_path):
+    first, second = tmp_path / 'test.json', tmp_path / 'replication.json'
+    first.write_text(json.dumps(_records('test', [0, 1, 2], 1.0)))
+    second.write_text(json.dumps(_records('replication', [3, 4, 5], 1.0)))
+    both = read_records([str(first), str(second)])
+    assert [r['experiment'] for r in both] == ['test'] * 6 + [
+        'replication'] * 6
+    pooled = read_records([str(first), str(second)], pool=True)
+    assert {r['experiment'] for r in pooled} == {'test + replication'}
+    # by hand: +1, +2, +1, +2, +1, +2: mean 1.5
+    diffs = paired(pooled, 'sssd', 'baseline')['diffs']
+    assert sorted(diffs) == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    chosen = read_records([str(first), str(second)], seeds=[1, 3, 5],
+                          pool=True)
+    assert sorted({r['seed'] for r in chosen}) == [1, 3, 5]
+    assert paired(chosen, 'sssd', 'baseline')['mean'] == 2.0
+    with pytest.raises(ValueError, match='baseline seed 0 twice '
+                       r'\(experiments test and test\)'):
+        read_records([str(first), str(first)], pool=True)
+    # without pooling, a file read twice is two experiments' records
+    assert len(read_records([str(first), str(first)])) == 12

@@ -79,6 +79,34 @@ def test_tables_and_seed_arguments():
             tool.parse_args(bad)
 
 
+def test_tables_of_several_records_files_pooled_and_by_seed(tmp_path):
+    """--table FILE FILE --pool --seed-list: the records of a test and its
+    replication as one paired comparison (the pooling itself is tested in
+    tests/test_analysis)."""
+    def records(experiment, seeds):
+        # sssd +1 on even seeds, +2 on odd ones
+        return [dict(experiment=experiment, method=method, seed=seed,
+                     AP=50.0 + (seed % 2 + 1 if method == 'sssd' else 0),
+                     AP50=80.0, AP75=60.0, APs=40.0, APm=55.0)
+                for method in ('baseline', 'sssd') for seed in seeds]
+    first, second = tmp_path / 'test.json', tmp_path / 'replication.json'
+    first.write_text(json.dumps(records('test', [0, 1, 2])))
+    second.write_text(json.dumps(records('replication', [3, 4, 5])))
+    tool = ['tools/digits_benchmark.py', '--table', str(first), str(second)]
+    pooled = run(tool + ['--pool'])
+    assert '### test + replication' in pooled
+    assert '| sssd - baseline | +1.0 | +2.0 | +1.0 | +2.0 | +1.0 | +2.0 | ' \
+        '+1.50 |' in pooled
+    chosen = run(tool + ['--pool', '--seed-list', '1,3,5'])
+    assert '| sssd - baseline | +2.0 | +2.0 | +2.0 | +2.00 |' in chosen
+    assert '### test\n' in run(tool)  # each experiment on its own
+    proc = subprocess.run(
+        [sys.executable, 'tools/digits_benchmark.py', '--table', str(first),
+         str(first), '--pool'], cwd=ROOT, env=tools_env(),
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and 'seed 0 twice' in proc.stderr
+
+
 def test_digits_job_trains_through_mmengines_launchers(tmp_path):
     """--launcher pytorch --gpus N: each training of the digits job is one
     torchrun of tools/train.py with N processes, as tools/dist_train.sh."""

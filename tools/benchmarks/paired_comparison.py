@@ -39,14 +39,14 @@ its replication on other seeds: the pairs of both), ``--seeds`` keeping
 only those seeds' records.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shlex
 import sys
 
 from mmdet_sssd.analysis.curve_tables import record_tables
-from mmdet_sssd.analysis.paired_comparison import comparison_tables
+from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
+                                                   read_records)
 from mmdet_sssd.benchmarking import PairedJob
 from mmdet_sssd.benchmarking.launch import (add_launcher_arguments,
                                             launcher_from_args)
@@ -123,30 +123,6 @@ def parse_args(argv=None):
     return args
 
 
-def table_records(paths, seeds, pool):
-    """The records of ``paths`` (results.json or curves.json files), only
-    those of ``seeds`` if any, under one experiment name if ``pool``."""
-    records = []
-    for path in paths:
-        with open(path) as f:
-            records += json.load(f)
-    if seeds:
-        records = [r for r in records if r['seed'] in seeds]
-    if pool:
-        name = ' + '.join(dict.fromkeys(r['experiment'] for r in records))
-        seen = {}
-        for r in records:
-            key = (r['method'], r['seed'])
-            if key in seen:
-                raise SystemExit(
-                    f'--pool: {key[0]} seed {key[1]} twice (experiments '
-                    f'{seen[key]} and {r["experiment"]}); pool records of '
-                    'different seeds, or pick them with --seeds')
-            seen[key] = r['experiment']
-        records = [dict(r, experiment=name) for r in records]
-    return records
-
-
 def against(reference):
     """The comparisons of an experiment's arms: each arm minus
     ``reference`` (None: the first arm)."""
@@ -159,8 +135,11 @@ def against(reference):
 def main(argv=None):
     args = parse_args(argv)
     if args.table:
-        print(record_tables(table_records(args.table, args.seeds, args.pool),
-                            against(args.reference)))
+        try:
+            records = read_records(args.table, args.seeds, args.pool)
+        except ValueError as e:
+            raise SystemExit(f'--pool: {e}')
+        print(record_tables(records, against(args.reference)))
         return
     import torch
     work_dir = osp.abspath(args.work_dir)

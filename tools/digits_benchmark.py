@@ -5,6 +5,7 @@
                                      [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
                                      [--full] [--train-images N] [--epochs E]
+                                     [--layout digits|coco]
                                      [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
     python tools/digits_benchmark.py --table results.json [more.json ...]
@@ -16,7 +17,10 @@ on the train split's digits if missing
 (tools/benchmarks/pretrain_digits_backbone.py), both once, into the data
 folder. By default 2000 train images (data/digits_train2000) for 18
 epochs: the precise regime of docs/benchmarks/digits (``--train-images
-1000`` trains the configs' own data). Then it trains each method of
+1000`` trains the configs' own data; ``--layout coco`` scenes with COCO's
+instances, categories and sizes per image, 192 pixels, in
+data/digits_coco[_trainN], every pipeline resized to them). Then it trains
+each method of
 configs/digits/ on each seed, with
 the same initial student (the pretrained backbone, and neck and head drawn
 from the seed) and the same data order for every method of a seed (one
@@ -55,8 +59,9 @@ import time
 from mmdet_sssd.analysis.curve_tables import record_tables
 from mmdet_sssd.analysis.paired_comparison import (comparison_tables,
                                                    read_records)
-from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, SEMI, SIZES,
-                                            TEST_IMAGES, DigitsJob,
+from mmdet_sssd.benchmarking.digits import (CONFIGS, ITER_BASED, LAYOUTS,
+                                            SEMI, SIZES, TEST_IMAGES,
+                                            DigitsJob,
                                             comparisons, digits_root,
                                             epochs_for, plain_detector)
 from mmdet_sssd.benchmarking.digits_data import prepare_data
@@ -115,6 +120,13 @@ def parse_args(argv=None):
                         '--smoke and no --epochs the epoch-based configs '
                         'train the size\'s iterations over N images (N '
                         'must divide them)')
+    parser.add_argument('--layout', choices=sorted(LAYOUTS),
+                        default='digits',
+                        help='the scenes: digits (the configs\' own, 96 '
+                        'pixels) or coco (COCO\'s instances, categories '
+                        'and small / medium / large mix per image, 192 '
+                        'pixels, generated into data/digits_coco...; every '
+                        'pipeline\'s Resize scales to them)')
     parser.add_argument('--epochs', type=positive_int, default=None,
                         metavar='E',
                         help='epochs of the epoch-based configs (their LR '
@@ -212,6 +224,11 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f'unknown methods {sorted(unknown)}; choose from '
                      f'{sorted(args.configs)}')
+    if args.layout != 'digits' and any(m in ITER_BASED
+                                       for m in args.methods):
+        parser.error(f'--layout {args.layout}: the semi-supervised methods '
+                     f'{list(ITER_BASED)} train on the configs\' own scenes '
+                     'only')
     if any(m in SEMI for m in args.methods) and \
             'semi-baseline' not in args.methods:
         # SAD's teacher, and the reference of its paired differences
@@ -280,8 +297,9 @@ def report(job, runs, args, table):
     with open(osp.join(job.work_dir, 'results.md'), 'w') as f:
         f.write(f'Digits benchmark ({size}: {job.num_train} train / '
                 f'{job.num_val} val / {TEST_IMAGES[size]} test images, '
-                f'scored on test, {job.epochs} epochs, seeds '
-                f'{args.seed_list}; {machine(args.device)})\n\n{table}\n')
+                f'{args.layout} scenes, scored on test, {job.epochs} '
+                f'epochs, seeds {args.seed_list}; {machine(args.device)})'
+                f'\n\n{table}\n')
     if args.no_figures or not runs:
         return
     plot_curves(runs, args.methods, osp.join(job.work_dir, 'curves.png'))
@@ -310,15 +328,16 @@ def main():
     if args.train_images not in (None, num_train):
         num_train = args.train_images
         suffix += f'_train{num_train}'
+    layout = '' if args.layout == 'digits' else f'_{args.layout}'
     data_root = osp.abspath(args.data_root or osp.join(
-        'data', 'digits' + suffix))
+        'data', 'digits' + layout + suffix))
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     threads = args.threads or max(1, CORES // args.jobs)
     select_device(args)
     job_start = time.time()
     backbone = prepare_data(data_root, size, num_train, num_val,
-                            TEST_IMAGES[size])
+                            TEST_IMAGES[size], args.layout)
     if args.step_cost:
         configs = [(m, osp.join(digits_root(), args.configs[m]))
                    for m in args.methods] + [
@@ -333,7 +352,7 @@ def main():
         cfg_options=args.cfg_options,
         command=shlex.join(['python', 'tools/digits_benchmark.py'] +
                            sys.argv[1:]), device=args.device,
-        ema_momentum=args.ema)
+        ema_momentum=args.ema, layout=args.layout)
     runs, todo = reuse_finished(job, args)
     runs += job.run(longest_first([(m, s) for m, s in todo
                                    if m not in SEMI]))

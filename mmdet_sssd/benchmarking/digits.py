@@ -10,6 +10,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from mmdet_sssd.datasets.coco_layout import IMAGE_SIZE as COCO_SIDE
 from mmdet_sssd.utils.mmdet_tools import tools_dir, tools_env
 from .launch import tool
 from .paired_job import PairedJob
@@ -89,6 +90,10 @@ def epochs_for(size: str, num_train: int) -> int:
             f'(e.g. 1000, 1500, 2000, 3000)')
     return epochs
 
+
+# the scenes the benchmark can train on, and the side every pipeline's
+# Resize then scales to (None: the configs' own 96 pixels)
+LAYOUTS = dict(digits=None, coco=COCO_SIDE)
 
 # iterations of the iteration-based configs: as many as the epoch-based
 # runs at batch 8 (the default's are the configs' own)
@@ -187,6 +192,28 @@ def schedule_options(config: str, length: int, by_epoch: bool,
         if scale_own and by_epoch and num_train else [])
 
 
+def resize_options(config: str, side: int) -> List[str]:
+    """Options that make every ``Resize`` of ``config``'s train, val and
+    test pipelines scale to ``side`` x ``side`` (keeping the ratio).
+
+    Raises:
+        ValueError: A loader without a ``Resize`` in its dataset's
+            pipeline (e.g. a semi-supervised config's two datasets).
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    options = []
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        pipeline = cfg[loader].dataset.get('pipeline') or []
+        found = [i for i, t in enumerate(pipeline) if t.type == 'Resize']
+        if not found:
+            raise ValueError(f'{config}: no Resize in {loader}.dataset.'
+                             f'pipeline to scale to {side} pixels')
+        options += [f'{loader}.dataset.pipeline.{i}.scale=({side},{side})'
+                    for i in found]
+    return options
+
+
 def _phase_options(cfg, length: int, num_train: int) -> List[str]:
     """A distiller's epoch phases as iterations of the retimed run."""
     model = cfg.model
@@ -216,14 +243,23 @@ class DigitsJob(PairedJob):
         epochs (int, optional): Epochs of the epoch-based configs instead
             (their milestones and phases at the same fractions of the
             run). Defaults to the size's iterations, as above.
+        layout (str): The data's scenes: ``'digits'`` (the configs' own,
+            96 pixels) or ``'coco'`` (COCO's statistics,
+            :mod:`mmdet_sssd.datasets.coco_layout`): every pipeline's
+            ``Resize`` then scales to their side. Defaults to ``'digits'``.
         kwargs: :class:`PairedJob`'s, but ``test_options``,
             ``test_fields`` and ``cwd``.
     """
 
     def __init__(self, size: str, data_root: str, backbone: str,
                  num_train: Optional[int] = None,
-                 epochs: Optional[int] = None, **kwargs):
-        self.size, self.backbone = size, backbone
+                 epochs: Optional[int] = None, layout: str = 'digits',
+                 **kwargs):
+        if layout not in LAYOUTS:
+            raise ValueError(f'layout must be one of {sorted(LAYOUTS)}, got '
+                             f'{layout!r}')
+        self.size, self.backbone, self.layout = size, backbone, layout
+        self._resizes: Dict[str, List[str]] = {}
         self.root = data_root.rstrip('/') + '/'
         own_train, self.num_val, own_epochs = SIZES[size]
         self.num_train = num_train or own_train
@@ -277,7 +313,20 @@ class DigitsJob(PairedJob):
         # the baseline's backbone, or the distilled student's
         prefix = 'model.' if plain_detector(method) else 'model.detector.'
         return train + evaluation + self.schedule(method) + [
-            f'{prefix}backbone.init_cfg.checkpoint={self.backbone}']
+            f'{prefix}backbone.init_cfg.checkpoint={self.backbone}'
+        ] + self.resize(method)
+
+    def resize(self, method: str) -> List[str]:
+        """Options that resize to the layout's side: each ``Resize`` of
+        the train, val and test pipelines, found by type (none for the
+        configs' own scenes)."""
+        side = LAYOUTS[self.layout]
+        if side is None:
+            return []
+        if method not in self._resizes:
+            self._resizes[method] = resize_options(
+                osp.join(self.cwd, self.arms[method]), side)
+        return self._resizes[method]
 
     def arm_options(self, arm: str, seed: int) -> List[str]:
         if arm not in SEMI:
@@ -292,9 +341,12 @@ class DigitsJob(PairedJob):
 
     def record_fields(self, arm: str, seed: int) -> dict:
         iters = arm in ITER_BASED
-        return dict(epochs=None if iters else self.epochs,
-                    iters=self.iters if iters else None,
-                    num_train=self.num_train, num_val=self.num_val)
+        fields = dict(epochs=None if iters else self.epochs,
+                      iters=self.iters if iters else None,
+                      num_train=self.num_train, num_val=self.num_val)
+        if self.layout != 'digits':  # records before layouts have none
+            fields['layout'] = self.layout
+        return fields
 
     def train_record(self, arm, seed, *cost) -> dict:
         run = super().train_record(arm, seed, *cost)

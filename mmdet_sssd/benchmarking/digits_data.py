@@ -18,7 +18,7 @@ BACKBONE_FILE = 'backbone.pth'
 
 
 def _generate(data_root: str, num_train: int, num_val: int, num_test: int,
-              meta: dict) -> bool:
+              meta: dict, layout: str) -> bool:
     """Generates the train and val splits when the folder's ``meta.json``
     is not ``meta`` and the test split when it has another size; whether
     train and val were made anew."""
@@ -33,7 +33,7 @@ def _generate(data_root: str, num_train: int, num_val: int, num_test: int,
         num_test_there = 0
         phase(f'generating the digits dataset in {data_root}')
         start = time.time()
-        generate_digits_coco(data_root, num_train, num_val)
+        generate_digits_coco(data_root, num_train, num_val, layout=layout)
         with open(meta_file, 'w') as f:
             json.dump(meta, f)
         phase(f'generated in {time.time() - start:.0f} s')
@@ -43,7 +43,8 @@ def _generate(data_root: str, num_train: int, num_val: int, num_test: int,
             osp.join(data_root, 'test.json')):
         phase(f'generating the {num_test} test images in {data_root}')
         generate_digits_coco(data_root, num_train, num_val,
-                             num_test=num_test, splits=('test', ))
+                             num_test=num_test, splits=('test', ),
+                             layout=layout)
         with open(meta_file, 'w') as f:
             json.dump(dict(meta, num_test=num_test), f)
     return current != meta
@@ -63,16 +64,19 @@ def _pretrain(backbone: str, size: str) -> None:
 
 
 def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
-                 num_test: int) -> str:
+                 num_test: int, layout: str = 'digits') -> str:
     """Generates the dataset and pretrains the backbone, each only if
-    missing or made by another generator version / size; a missing test
-    split is added alone (train, val and the backbone stay as they are).
-    Returns the backbone's weights file."""
+    missing or made by another generator version / size / layout; a
+    missing test split is added alone (train, val and the backbone stay as
+    they are). ``layout`` is the generator's (``'coco'``: scenes with
+    COCO's statistics, 192 pixels). Returns the backbone's weights file."""
     from mmdet_sssd.datasets import GENERATOR_VERSION, split_coco_labeled
     meta = dict(generator=GENERATOR_VERSION, num_train=num_train,
                 num_val=num_val, seed=0)
+    if layout != 'digits':  # the folders made before layouts keep theirs
+        meta['layout'] = layout
     backbone = osp.join(data_root, BACKBONE_FILE)
-    made = _generate(data_root, num_train, num_val, num_test, meta)
+    made = _generate(data_root, num_train, num_val, num_test, meta, layout)
     if made and osp.isfile(backbone):
         os.remove(backbone)  # pretrained on another generator's crops
     split = [osp.join(data_root, f'train_{kind}.json')

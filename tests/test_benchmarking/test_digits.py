@@ -7,7 +7,7 @@ import pytest
 
 from mmdet_sssd.benchmarking.digits import (CONFIGS, DigitsJob,
                                             digits_root, epochs_for,
-                                            schedule_options)
+                                            resize_options, schedule_options)
 
 
 def config(method):
@@ -114,3 +114,38 @@ def test_more_train_images_keep_the_iterations_and_milestone_fractions(
     assert longer.record_fields('baseline', 1)['epochs'] == 18
     assert longer.method_options('sssd-published')[-3:-1] == [
         'model.distill_warmup=750', 'model.backbone_freeze=500']
+
+
+def test_coco_layout_resizes_every_pipeline_and_is_recorded(tmp_path):
+    """--layout coco: each Resize of the train, val and test pipelines
+    scales to the 192-pixel scenes (found by type), the layout goes into
+    the records; the configs' own scenes get no option and no field."""
+    arms = {m: CONFIGS[m] for m in ('baseline',
+                                    'sssd-decoupled-lam1-warmup3-adl')}
+    job = DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
+                    work_dir=str(tmp_path / 'job'), experiment='e',
+                    layout='coco')
+    resize = ['train_dataloader.dataset.pipeline.2.scale=(192,192)',
+              'val_dataloader.dataset.pipeline.2.scale=(192,192)',
+              'test_dataloader.dataset.pipeline.2.scale=(192,192)']
+    for method in arms:
+        assert job.method_options(method)[-3:] == resize
+    assert job.record_fields('baseline', 7)['layout'] == 'coco'
+    plain = DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
+                      work_dir=str(tmp_path / 'job'), experiment='e')
+    assert not any('scale' in o for o in plain.method_options('baseline'))
+    assert 'layout' not in plain.record_fields('baseline', 7)
+    # found where it is; a loader without one is refused
+    moved = tmp_path / 'moved.py'
+    moved.write_text(
+        "pipeline = [dict(type='LoadImageFromFile'), "
+        "dict(type='Resize', scale=(96, 96))]\n"
+        "train_dataloader = dict(dataset=dict(pipeline=pipeline))\n"
+        "val_dataloader = train_dataloader\n"
+        "test_dataloader = dict(dataset=dict(pipeline=[]))\n")
+    with pytest.raises(ValueError, match='no Resize in test_dataloader'):
+        resize_options(str(moved), 192)
+    with pytest.raises(ValueError, match='layout must be one of'):
+        DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
+                  work_dir=str(tmp_path / 'job'), experiment='e',
+                  layout='voc')

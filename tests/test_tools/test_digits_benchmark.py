@@ -74,7 +74,10 @@ def test_tables_and_seed_arguments():
     assert tool.longest_first([('baseline', 200), ('sssd', 200),
                                ('baseline', 201), ('sssd', 201)]) == [
         ('sssd', 200), ('sssd', 201), ('baseline', 200), ('baseline', 201)]
-    for bad in (['--epochs', '0'], ['--train-images', '0', '--epochs', '5']):
+    # the COCO-layout scenes, not for the semi-supervised methods
+    assert tool.parse_args(['--layout', 'coco']).layout == 'coco'
+    for bad in (['--epochs', '0'], ['--train-images', '0', '--epochs', '5'],
+                ['--layout', 'coco', '--methods', 'baseline,sad']):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)
 

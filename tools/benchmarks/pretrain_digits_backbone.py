@@ -3,13 +3,16 @@
 
     python tools/benchmarks/pretrain_digits_backbone.py
         [--out data/digits/backbone.pth] [--crops 12000] [--epochs 6]
-        [--seed 0] [--data-seed 0]
+        [--size 32] [--seed 0] [--data-seed 0]
 
 Classifies crops rendered from the train split's source digits only (the
 ten digits and a clutter-only "background" class), deterministically, on one
 thread, and writes the backbone weights where the digits configs'
 ``init_cfg=dict(type='Pretrained', checkpoint=...)`` reads them
 (mmdet_sssd/datasets/digits_pretrain.py). About 2 minutes on one CPU core.
+``--size`` is the crops' side, and the largest digit drawn in them
+(default 32: the benchmark's 96-pixel scenes; larger for the COCO-layout
+scenes' medium and large digits, at about size^2 the cost).
 """
 import argparse
 import os
@@ -22,6 +25,8 @@ if __name__ == '__main__':
     parser.add_argument('--out', default='data/digits/backbone.pth')
     parser.add_argument('--crops', type=int, default=12000)
     parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--size', type=int, default=32,
+                        help='crop side, and the largest digit in a crop')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-seed', type=int, default=0,
                         help='the seed the dataset was generated with '
@@ -29,5 +34,6 @@ if __name__ == '__main__':
     args = parser.parse_args()
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     pretrain_digits_backbone(args.out, num_crops=args.crops,
-                             epochs=args.epochs, seed=args.seed,
+                             epochs=args.epochs, size=args.size,
+                             seed=args.seed,
                              data_seed=args.data_seed)

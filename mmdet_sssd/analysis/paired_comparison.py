@@ -108,11 +108,16 @@ def _signed(v: Optional[float]) -> str:
 
 
 def summary_table(records: List[dict],
-                  metrics: Sequence[str] = SUMMARY_METRICS) -> List[str]:
+                  metrics: Optional[Sequence[str]] = None) -> List[str]:
     """Markdown lines: per method, mean +- std over its seeds of each
     metric (over the seeds that have it), the label teacher's mean AP
     (``teacher_AP``, where recorded) and the mean training time
-    (``train_s``)."""
+    (``train_s``). ``metrics`` defaults to :data:`SUMMARY_METRICS`, and
+    ``APl`` where a record has it (a test set with large objects)."""
+    if metrics is None:
+        metrics = SUMMARY_METRICS + tuple(
+            ['APl'] if any(r.get('APl') is not None for r in records)
+            else [])
     lines = ['| method | seeds | ' + ' | '.join(metrics) +
              ' | teacher AP | train time (s) |',
              '|' + '---|' * (len(metrics) + 4)]

@@ -112,6 +112,13 @@ def test_summary_of_a_metric_without_objects_of_that_size():
     assert summary_table(records)[2].startswith(
         '| a | 2 | 30.5 +- 0.7 | 50.0 +- 0.0 | 0.0 +- 0.0 | n/a | '
         '1.0 +- 0.0 |')
+    assert 'APl' not in summary_table(records)[0]
+    # large objects in the test set (the COCO-layout scenes): APl too
+    records[0]['APl'], records[1]['APl'] = 9.0, 11.0
+    table = summary_table(records)
+    assert table[0].startswith('| method | seeds | AP | AP50 | AP75 | APs '
+                               '| APm | APl | teacher AP |')
+    assert '| 1.0 +- 0.0 | 10.0 +- 1.4 |' in table[2]
 
 
 def _records(experiment, seeds, gain):

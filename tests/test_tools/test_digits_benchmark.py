@@ -158,6 +158,26 @@ def test_default_job_is_the_baseline_against_sssd_with_adl():
             if h.type == 'AdaptiveDistillCoefHook'] == ['step']
 
 
+def test_smoke_job_on_the_coco_layout_scenes(tmp_path):
+    """--layout coco end to end: 192-pixel scenes generated, trained and
+    scored at 192 pixels, the layout in the records."""
+    work_dir, data = tmp_path / 'job', tmp_path / 'data'
+    run(['tools/digits_benchmark.py', '--smoke', '--layout', 'coco',
+         '--methods', 'baseline', '--seed-list', '100', '--no-figures',
+         '--work-dir', str(work_dir), '--data-root', str(data)])
+    assert json.loads((data / 'meta.json').read_text())['layout'] == 'coco'
+    image = json.loads((data / 'test.json').read_text())['images'][0]
+    assert (image['width'], image['height']) == (192, 192)
+    record, = json.loads((work_dir / 'results.json').read_text())
+    assert record['layout'] == 'coco' and record['split'] == 'test'
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(work_dir / 'baseline_seed100' /
+                              'retinanet_r18_fpn_digits.py'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert [t.scale for t in cfg[loader].dataset.pipeline
+                if t.type == 'Resize'] == [(192, 192)]
+
+
 def test_smoke_sad_job_pseudo_labels_and_pairs_with_the_semi_baseline(
         tmp_path):
     work_dir, data = tmp_path / 'job', tmp_path / 'data'

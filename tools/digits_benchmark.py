@@ -19,9 +19,8 @@ folder. By default 2000 train images (data/digits_train2000) for 18
 epochs: the precise regime of docs/benchmarks/digits (``--train-images
 1000`` trains the configs' own data; ``--layout coco`` scenes with COCO's
 instances, categories and sizes per image, 192 pixels, in
-data/digits_coco[_trainN], every pipeline resized to them). Then it trains
-each method of
-configs/digits/ on each seed, with
+data/digits_coco[_trainN], every pipeline resized to them). Then it
+trains each method of configs/digits/ on each seed, with
 the same initial student (the pretrained backbone, and neck and head drawn
 from the seed) and the same data order for every method of a seed (one
 process per run, mmengine's log with ETA streamed), evaluates each epoch

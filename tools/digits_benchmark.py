@@ -223,6 +223,10 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f'unknown methods {sorted(unknown)}; choose from '
                      f'{sorted(args.configs)}')
+    if args.layout != 'digits' and args.step_cost:
+        # step_cost builds the configs as they are: their 96-pixel Resize
+        parser.error(f'--layout {args.layout}: --step-cost times the '
+                     'configs\' own 96-pixel scenes only')
     if args.layout != 'digits' and any(m in ITER_BASED
                                        for m in args.methods):
         parser.error(f'--layout {args.layout}: the semi-supervised methods '

@@ -77,7 +77,8 @@ def test_tables_and_seed_arguments():
     # the COCO-layout scenes, not for the semi-supervised methods
     assert tool.parse_args(['--layout', 'coco']).layout == 'coco'
     for bad in (['--epochs', '0'], ['--train-images', '0', '--epochs', '5'],
-                ['--layout', 'coco', '--methods', 'baseline,sad']):
+                ['--layout', 'coco', '--methods', 'baseline,sad'],
+                ['--layout', 'coco', '--step-cost', '5']):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)
 

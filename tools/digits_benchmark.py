@@ -179,7 +179,8 @@ def parse_args(argv=None):
     parser.add_argument('--step-cost', type=int, default=0, metavar='N',
                         help='only time N training steps of each method '
                         '(and of --step-cost-configs), interleaved in one '
-                        'process on one thread, on the job\'s data')
+                        'process on one thread, on the job\'s data (its '
+                        '--layout and --device)')
     parser.add_argument('--step-cost-configs', nargs='+', default=[],
                         help='more configs to time with --step-cost (e.g. '
                         'an older version of a digits config)')
@@ -223,10 +224,6 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f'unknown methods {sorted(unknown)}; choose from '
                      f'{sorted(args.configs)}')
-    if args.layout != 'digits' and args.step_cost:
-        # step_cost builds the configs as they are: their 96-pixel Resize
-        parser.error(f'--layout {args.layout}: --step-cost times the '
-                     'configs\' own 96-pixel scenes only')
     if args.layout != 'digits' and any(m in ITER_BASED
                                        for m in args.methods):
         parser.error(f'--layout {args.layout}: the semi-supervised methods '
@@ -345,7 +342,8 @@ def main():
         configs = [(m, osp.join(digits_root(), args.configs[m]))
                    for m in args.methods] + [
             (p, p) for p in args.step_cost_configs]
-        print(step_cost(configs, data_root, args.step_cost, num_train))
+        print(step_cost(configs, data_root, args.step_cost, num_train,
+                        LAYOUTS[args.layout], args.device))
         return
     job = DigitsJob(
         size, data_root, backbone, num_train=num_train, epochs=args.epochs,

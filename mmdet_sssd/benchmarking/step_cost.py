@@ -6,7 +6,7 @@ measures."""
 import math
 import statistics
 import time
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -37,20 +37,35 @@ class Floor(nn.Module):
         return self.student.parse_losses(losses)
 
 
-def _build(path: str, data_root: str, num_train: int, batches: dict):
+def _config(path: str, side: Optional[int]):
+    """The config, with every ``Resize`` at ``side`` pixels as the digits
+    job sets them for its layout (None: the config's own)."""
+    from mmengine.config import Config, DictAction
+
+    from mmdet_sssd.benchmarking.digits import resize_options
+    cfg = Config.fromfile(path)
+    if side:
+        cfg.merge_from_dict({
+            key: DictAction._parse_iterable(value) for key, value in (
+                option.split('=', 1)
+                for option in resize_options(path, side))})
+    return cfg
+
+
+def _build(path: str, data_root: str, num_train: int, batches: dict,
+           side: Optional[int], device: str):
     """(model, optimizer, batch size, steps of its schedule) of a config,
-    its backbone not loaded; its first 8 batches on ``data_root`` are
-    added to ``batches`` (by batch size)."""
+    its backbone not loaded, on ``device``; its first 8 batches on
+    ``data_root`` are added to ``batches`` (by batch size)."""
     from mmdet.registry import MODELS
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
     from mmdet_sssd.models.distill.phases import Phase
-    cfg = Config.fromfile(path)
+    cfg = _config(path, side)
     cfg.model.get('detector', cfg.model).backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     model.init_weights()
-    model.train()
+    model.to(device).train()
     if hasattr(model, 'phases'):  # past any warm-up (the hook's job)
         model.phase = Phase()
     loader = cfg.train_dataloader
@@ -64,7 +79,7 @@ def _build(path: str, data_root: str, num_train: int, batches: dict):
             loader.batch_size, iters)
 
 
-def _floor(baseline: str, like: tuple) -> tuple:
+def _floor(baseline: str, like: tuple, device: str) -> tuple:
     """The floor of the ``baseline`` config, with the batch size and steps
     of its entry ``like``."""
     from mmdet.registry import MODELS
@@ -73,7 +88,7 @@ def _floor(baseline: str, like: tuple) -> tuple:
     cfg.model.backbone.init_cfg = None
     floor = Floor(MODELS.build(cfg.model))
     floor.student.init_weights()
-    return (floor.train(), torch.optim.AdamW(floor.parameters(), lr=1e-5),
+    return (floor.to(device).train(), torch.optim.AdamW(floor.parameters(), lr=1e-5),
             like[2], like[3])
 
 
@@ -84,16 +99,21 @@ def _train_step(model, optim, batch) -> float:
     optim.zero_grad()
     loss.backward()
     optim.step()
+    if loss.is_cuda:  # the kernels run asynchronously
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
 def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
-              num_train: int) -> str:
+              num_train: int, side: Optional[int] = None,
+              device: str = 'cpu') -> str:
     """Median seconds of one training step (forward, backward, AdamW step)
     of each (name, config) of ``configs``, the configs' steps interleaved
     on one thread so that they share the machine's load alike; also times
     the config's whole schedule (steps per run x median). With a config
-    named ``baseline``, its floor too. Returns a markdown table."""
+    named ``baseline``, its floor too. ``side``: every ``Resize`` at that
+    many pixels (the digits job's layout); ``device``: where the models
+    train (the data is loaded on the CPU). Returns a markdown table."""
     from mmdet.utils import register_all_modules
 
     import mmdet_sssd  # noqa: F401
@@ -101,10 +121,11 @@ def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
     torch.set_num_threads(1)
     models, batches = {}, {}
     for name, path in configs:
-        models[name] = _build(path, data_root, num_train, batches)
+        models[name] = _build(path, data_root, num_train, batches, side,
+                              device)
     if 'baseline' in models:
         models['floor (baseline + its head again)'] = _floor(
-            dict(configs)['baseline'], models['baseline'])
+            dict(configs)['baseline'], models['baseline'], device)
     times = {name: [] for name in models}
     for i in range(steps + 2):
         for name, (model, optim, bs, _) in models.items():
@@ -112,7 +133,9 @@ def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
                                 batches[bs][i % len(batches[bs])])
             if i >= 2:  # the first steps warm up the allocator
                 times[name].append(spent)
-    lines = ['| config | batch | s / step (median) | x baseline | steps '
+    scenes = f'{side}-pixel' if side else "the configs' own"
+    lines = [f'Medians of {steps} steps on {device}, {scenes} scenes:', '',
+             '| config | batch | s / step (median) | x baseline | steps '
              f'per run ({num_train} images) | s of steps per run |',
              '|---|---|---|---|---|---|']
     base = statistics.median(times.get('baseline') or next(iter(

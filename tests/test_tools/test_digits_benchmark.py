@@ -77,8 +77,7 @@ def test_tables_and_seed_arguments():
     # the COCO-layout scenes, not for the semi-supervised methods
     assert tool.parse_args(['--layout', 'coco']).layout == 'coco'
     for bad in (['--epochs', '0'], ['--train-images', '0', '--epochs', '5'],
-                ['--layout', 'coco', '--methods', 'baseline,sad'],
-                ['--layout', 'coco', '--step-cost', '5']):
+                ['--layout', 'coco', '--methods', 'baseline,sad']):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)
 
@@ -177,6 +176,17 @@ def test_smoke_job_on_the_coco_layout_scenes(tmp_path):
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert [t.scale for t in cfg[loader].dataset.pipeline
                 if t.type == 'Resize'] == [(192, 192)]
+
+    # the step cost on these scenes: the configs' Resize set as the job's
+    from mmdet_sssd.benchmarking.step_cost import _config
+    config = osp.join(ROOT, 'configs', 'digits', 'retinanet_r18_fpn_digits.py')
+    assert [t.scale for t in _config(config, 192).train_dataloader.dataset
+            .pipeline if t.type == 'Resize'] == [(192, 192)]
+    cost = run(['tools/digits_benchmark.py', '--smoke', '--layout', 'coco',
+                '--methods', 'baseline', '--step-cost', '1', '--device',
+                'cpu', '--data-root', str(data)])
+    assert 'Medians of 1 steps on cpu, 192-pixel scenes' in cost
+    assert '| baseline | 8 | ' in cost
 
 
 def test_smoke_sad_job_pseudo_labels_and_pairs_with_the_semi_baseline(

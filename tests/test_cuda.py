@@ -113,3 +113,19 @@ def test_distiller_forward_on_cuda_matches_cpu(path, options, tmp_path,
     for key, value in results['cpu'].items():
         assert results['cuda'][key] == pytest.approx(value, rel=1e-3,
                                                      abs=1e-4), key
+
+
+def test_step_cost_models_take_their_batches_to_cuda():
+    """``digits_benchmark.py --step-cost N --device cuda``: each timed
+    model, the floor too, puts its batch on the GPU."""
+    from mmdet.structures import DetDataSample
+
+    from mmdet_sssd.benchmarking.step_cost import _floor
+    floor, _, batch_size, _ = _floor(
+        osp.join(ROOT, 'configs/digits/retinanet_r18_fpn_digits.py'),
+        (None, None, 8, 100), 'cuda')
+    sample = DetDataSample(metainfo=dict(img_shape=(96, 96)))
+    data = floor.data_preprocessor(
+        dict(inputs=[torch.zeros(3, 96, 96, dtype=torch.uint8)],
+             data_samples=[sample]), True)
+    assert data['inputs'].is_cuda and batch_size == 8

@@ -86,9 +86,12 @@ def _floor(baseline: str, like: tuple, device: str) -> tuple:
     from mmengine.config import Config
     cfg = Config.fromfile(baseline)
     cfg.model.backbone.init_cfg = None
-    floor = Floor(MODELS.build(cfg.model))
-    floor.student.init_weights()
-    return (floor.to(device).train(), torch.optim.AdamW(floor.parameters(), lr=1e-5),
+    student = MODELS.build(cfg.model)
+    student.init_weights()
+    # mmengine's BaseModel.to also moves where its data preprocessor puts
+    # the batch; Floor's (a plain nn.Module.to) would not
+    floor = Floor(student.to(device))
+    return (floor.train(), torch.optim.AdamW(floor.parameters(), lr=1e-5),
             like[2], like[3])
 
 

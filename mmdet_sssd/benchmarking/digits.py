@@ -192,26 +192,33 @@ def schedule_options(config: str, length: int, by_epoch: bool,
         if scale_own and by_epoch and num_train else [])
 
 
-def resize_options(config: str, side: int) -> List[str]:
-    """Options that make every ``Resize`` of ``config``'s train, val and
-    test pipelines scale to ``side`` x ``side`` (keeping the ratio).
+def resize_keys(cfg, config: str, side: int) -> List[str]:
+    """The keys of the ``scale`` of every ``Resize`` in the parsed
+    ``cfg``'s train, val and test pipelines (``config``, its file, and
+    ``side`` name it in the error).
 
     Raises:
         ValueError: A loader without a ``Resize`` in its dataset's
             pipeline (e.g. a semi-supervised config's two datasets).
     """
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
-    options = []
+    keys = []
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         pipeline = cfg[loader].dataset.get('pipeline') or []
         found = [i for i, t in enumerate(pipeline) if t.type == 'Resize']
         if not found:
             raise ValueError(f'{config}: no Resize in {loader}.dataset.'
                              f'pipeline to scale to {side} pixels')
-        options += [f'{loader}.dataset.pipeline.{i}.scale=({side},{side})'
-                    for i in found]
-    return options
+        keys += [f'{loader}.dataset.pipeline.{i}.scale' for i in found]
+    return keys
+
+
+def resize_options(config: str, side: int) -> List[str]:
+    """Options that make every ``Resize`` of ``config``'s train, val and
+    test pipelines scale to ``side`` x ``side`` (keeping the ratio); the
+    ValueError of :func:`resize_keys`."""
+    from mmengine.config import Config
+    return [f'{key}=({side},{side})' for key in resize_keys(
+        Config.fromfile(config), config, side)]
 
 
 def _phase_options(cfg, length: int, num_train: int) -> List[str]:

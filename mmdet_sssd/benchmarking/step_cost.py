@@ -40,15 +40,13 @@ class Floor(nn.Module):
 def _config(path: str, side: Optional[int]):
     """The config, with every ``Resize`` at ``side`` pixels as the digits
     job sets them for its layout (None: the config's own)."""
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
 
-    from mmdet_sssd.benchmarking.digits import resize_options
+    from mmdet_sssd.benchmarking.digits import resize_keys
     cfg = Config.fromfile(path)
     if side:
-        cfg.merge_from_dict({
-            key: DictAction._parse_iterable(value) for key, value in (
-                option.split('=', 1)
-                for option in resize_options(path, side))})
+        cfg.merge_from_dict(
+            {key: (side, side) for key in resize_keys(cfg, path, side)})
     return cfg
 
 

@@ -19,7 +19,8 @@ CONFIGS = sorted(
     for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))
     if '_base_' not in p)
 # The benchmark's probe configs (one change each of a digits config,
-# beside the pre-registrations that ran them) are trained by its command.
+# beside the pre-registrations that ran them) are trained or scored by
+# its commands.
 PROBE_CONFIGS = sorted(
     osp.relpath(p, ROOT) for p in glob.glob(
         osp.join(ROOT, 'docs', 'benchmarks', '*', '*', '*.py')))

@@ -339,7 +339,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--work-dir',
                str(tmp_path / 'eval_teacher'), '--class-probe', '8',
-               '--cfg-options'] + data_options)
+               '--swap', '--cfg-options'] + data_options)
     # after a few iterations the teacher may detect nothing yet
     assert ('label teacher: coco/bbox_mAP=' in out or
             'label teacher: no detections' in out)
@@ -349,6 +349,11 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     for name in ('label teacher, class-agnostic', 'student',
                  'student, class-agnostic'):
         assert f'\n{name}: ' in out, out
+    # --swap: each half of the head's output from one set of maps
+    for name in ("teacher's scores, student's boxes",
+                 "student's scores, teacher's boxes"):
+        for kind in ('', ', class-agnostic'):
+            assert f'\n{name}{kind}: ' in out, out
 
     # probe_teacher: where the class is kept or lost, on the trained model
     # and, as the control, with one object per image

@@ -2,7 +2,7 @@
 """Score the label teacher: the student's head on the teacher's maps.
 
     python tools/analysis_tools/eval_teacher.py CONFIG CHECKPOINT
-        [--work-dir DIR] [--class-probe N] [--cfg-options ...]
+        [--work-dir DIR] [--class-probe N] [--swap] [--cfg-options ...]
 
 Runs the config's test set and metric (mmdet's CocoMetric for COCO-style
 data) through ``LabelTeacherValLoop``: each test image's teacher maps are
@@ -20,6 +20,15 @@ regression) of each object's class from the maps at its box centre (all
 levels concatenated), on N training images, and prints its accuracy on the
 test set, for the student's maps and for the teacher's: is the label, which
 the teacher is given, readable from what the student is pulled toward?
+
+``--swap`` (dense single-stage heads) also scores the two halves of the
+head's output apart: the teacher's classification scores with the
+student's boxes, and the student's scores with the teacher's boxes (each
+box at each anchor from one set of maps, its scores from the other). What
+a logit loss such as ADL pulls the student's scores toward is the
+teacher's scores at the student's anchors: if they rank and class the
+student's own boxes worse than its own scores do, the pull's target is
+behind the student there.
 """
 import os.path as osp
 import sys
@@ -34,7 +43,22 @@ def parse_args():
     parser.add_argument('--class-probe', type=int, default=0, metavar='N',
                         help='also fit a linear class probe on N training '
                         'images (needs scikit-learn)')
+    parser.add_argument('--swap', action='store_true',
+                        help="also the teacher's scores with the student's "
+                        "boxes and the student's scores with the "
+                        "teacher's boxes")
     return parser.parse_args()
+
+
+def print_metrics(metrics, rows):
+    """One line per (name, metric prefix) of ``rows``."""
+    for name, prefix in rows:
+        strip = len('teacher/') if prefix.startswith('teacher/') else 0
+        scores = ' '.join(f'{k[strip:]}={v:.4f}'
+                          for k, v in metrics.items()
+                          if isinstance(v, float) and k.startswith(prefix))
+        # CocoMetric returns nothing when no box passed the score threshold
+        print(f'{name}:', scores or 'no detections (empty metric)')
 
 
 def centre_features(model, dataset, num_imgs, batch_size=16):
@@ -113,17 +137,23 @@ def main():
     cfg.launcher = 'none'
     runner = Runner.from_cfg(cfg)
     metrics = runner.val()
-    for name, prefix in (('label teacher', 'teacher/coco/'),
-                         ('label teacher, class-agnostic',
-                          'teacher/coco_agnostic/'),
-                         ('student', 'coco/'),
-                         ('student, class-agnostic', 'coco_agnostic/')):
-        strip = len('teacher/') if prefix.startswith('teacher/') else 0
-        scores = ' '.join(f'{k[strip:]}={v:.4f}'
-                          for k, v in metrics.items()
-                          if isinstance(v, float) and k.startswith(prefix))
-        # CocoMetric returns nothing when no box passed the score threshold
-        print(f'{name}:', scores or 'no detections (empty metric)')
+    print_metrics(metrics, (('label teacher', 'teacher/coco/'),
+                            ('label teacher, class-agnostic',
+                             'teacher/coco_agnostic/'),
+                            ('student', 'coco/'),
+                            ('student, class-agnostic', 'coco_agnostic/')))
+    if args.swap:
+        from mmengine.model import is_model_wrapper
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        for swap, name in (('scores', "teacher's scores, student's boxes"),
+                           ('boxes', "student's scores, teacher's boxes")):
+            model.teacher_swap = swap
+            metrics = runner.val_loop.run()
+            print_metrics(metrics, ((name, 'teacher/coco/'),
+                                    (f'{name}, class-agnostic',
+                                     'teacher/coco_agnostic/')))
+        model.teacher_swap = None
     if args.class_probe:
         class_probe(runner, cfg, args.class_probe)
 

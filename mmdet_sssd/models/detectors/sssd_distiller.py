@@ -253,6 +253,13 @@ class SSSDDistiller(BaseDetector):
         return self.predict_pair(batch_inputs, batch_data_samples, rescale,
                                  with_student=False)[1]
 
+    #: Diagnostic, set by a tool: what ``predict_pair`` gives as the label
+    #: teacher's predictions, for a dense single-stage head: None, its own
+    #: (the head on its maps); ``'scores'``, its classification scores with
+    #: the student's boxes (box regression, and any score factor, from the
+    #: student's maps); ``'boxes'``, the student's scores with its boxes.
+    teacher_swap = None
+
     def predict_pair(self, batch_inputs: Tensor,
                      batch_data_samples: SampleList, rescale: bool = True,
                      with_student: bool = True
@@ -268,8 +275,33 @@ class SSSDDistiller(BaseDetector):
             batch_data_samples
         ours = self.head_runner.predict(feats, batch_data_samples, rescale) \
             if with_student else None
-        return ours, self.head_runner.predict(
-            self.teacher(feats, theirs), theirs, rescale)
+        maps = self.teacher(feats, theirs)
+        if self.teacher_swap is None:
+            return ours, self.head_runner.predict(maps, theirs, rescale)
+        return ours, self._predict_swapped(feats, maps, theirs, rescale)
+
+    def _predict_swapped(self, feats: Tuple[Tensor], maps: Tuple[Tensor],
+                         samples: SampleList, rescale: bool) -> SampleList:
+        """``teacher_swap``: one head output (the classification scores,
+        ``outs[0]``) from one set of maps, the rest (boxes, score factors)
+        from the other."""
+        if self.teacher_swap not in ('scores', 'boxes'):
+            raise ValueError(f'SSSDDistiller: teacher_swap is None, '
+                             f'\'scores\' or \'boxes\', not '
+                             f'{self.teacher_swap!r}')
+        name = type(self.student).__name__
+        if not getattr(self.head_runner, 'two_step', False):
+            raise TypeError(f'SSSDDistiller: teacher_swap needs a dense '
+                            f'single-stage head (BaseDenseHead.loss); '
+                            f'{name} has none')
+        head = self.head_runner.heads[0]
+        students, teachers = head(feats), head(maps)
+        scores, boxes = (teachers, students) if \
+            self.teacher_swap == 'scores' else (students, teachers)
+        results = head.predict_by_feat(
+            scores[0], *boxes[1:],
+            batch_img_metas=[s.metainfo for s in samples], rescale=rescale)
+        return self.student.add_pred_to_datasample(samples, results)
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: OptConfigType = None):

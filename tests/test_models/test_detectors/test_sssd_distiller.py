@@ -357,6 +357,54 @@ def test_predict_with_teacher(name):
         model(**data, mode='predict')
 
 
+def test_teacher_swap():
+    """The diagnostic halves: the teacher's scores with the student's boxes
+    and the converse, each the head's own decoding of the mixed outputs;
+    dense single-stage heads only."""
+    name = 'retinanet/retinanet_r50_fpn_1x_coco.py'
+    model = build(name).eval()
+    data = batch(model, name, num_items=(3, 2), train=False)
+    head = model.student.bbox_head
+    with torch.no_grad():
+        samples = copy.deepcopy(data['data_samples'])
+        feats = model.student.extract_feat(data['inputs'])
+        (s_cls, s_box), (t_cls, t_box) = head(feats), head(
+            model.teacher(feats, samples))
+        metas = [s.metainfo for s in samples]
+        expected = {
+            'scores': head.predict_by_feat(t_cls, s_box, rescale=True,
+                                           batch_img_metas=metas),
+            'boxes': head.predict_by_feat(s_cls, t_box, rescale=True,
+                                          batch_img_metas=metas)}
+        got = {}
+        for swap in ('scores', 'boxes'):
+            model.teacher_swap = swap
+            got[swap] = model.predict_pair(
+                *copy.deepcopy((data['inputs'], data['data_samples'])))
+        model.teacher_swap = None
+        _, own = model.predict_pair(
+            *copy.deepcopy((data['inputs'], data['data_samples'])))
+    for swap, (student, mixed) in got.items():
+        for a, b in zip(mixed, expected[swap]):
+            assert torch.equal(a.pred_instances.bboxes, b.bboxes)
+            assert torch.equal(a.pred_instances.scores, b.scores)
+        assert not torch.equal(mixed[0].pred_instances.bboxes,
+                               own[0].pred_instances.bboxes)
+    # the student's own predictions are untouched
+    for a, b in zip(got['scores'][0], got['boxes'][0]):
+        assert torch.equal(a.pred_instances.bboxes, b.pred_instances.bboxes)
+
+    model.teacher_swap = 'logits'
+    with pytest.raises(ValueError, match='teacher_swap'):
+        model.predict_pair(data['inputs'], data['data_samples'])
+    two_stage = build('faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py').eval()
+    two_stage.teacher_swap = 'scores'
+    data = batch(two_stage, 'faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+                 num_items=(1, 1), train=False)
+    with pytest.raises(TypeError, match='dense single-stage head'):
+        two_stage.predict_pair(data['inputs'], data['data_samples'])
+
+
 def test_logit_distill_loss_needs_a_teacher():
     name = 'retinanet/retinanet_r50_fpn_1x_coco.py'
     with pytest.raises(ValueError, match='needs a teacher'):

@@ -148,3 +148,20 @@ def test_dist_train_and_test_two_processes_on_cpu(toy_dir):
         timeout=600)
     assert proc.returncode == 0, proc.stderr[-5000:]
     assert 'coco/bbox_mAP:' in proc.stdout + proc.stderr
+
+
+def test_eval_teacher_swap_refuses_a_two_stage_student(tmp_path):
+    # misconfiguration fails before any image is scored
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools',
+                                  'eval_teacher.py'),
+         osp.join(ROOT, 'configs', 'sssd',
+                  'sssd_faster-rcnn_r50_fpn_1x_coco.py'),
+         str(tmp_path / 'absent.pth'), '--swap', '--work-dir',
+         str(tmp_path), '--cfg-options',
+         'model.detector.backbone.init_cfg=None'],
+        cwd=str(tmp_path), env=tools_env(PYTHONWARNINGS='ignore'),
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert '--swap needs a dense single-stage head' in proc.stderr
+    assert 'FasterRCNN' in proc.stderr

@@ -122,6 +122,7 @@ def class_probe(runner, cfg, num_imgs):
 
 def main():
     args = parse_args()
+    from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
     from mmdet_sssd.utils import load_config
@@ -136,6 +137,12 @@ def main():
         osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = 'none'
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    if args.swap and not getattr(model.head_runner, 'two_step', False):
+        sys.exit(f'--swap needs a dense single-stage head (one whose '
+                 f'loss is BaseDenseHead.loss); the student is a '
+                 f'{type(model.student).__name__}')
     metrics = runner.val()
     print_metrics(metrics, (('label teacher', 'teacher/coco/'),
                             ('label teacher, class-agnostic',
@@ -143,9 +150,6 @@ def main():
                             ('student', 'coco/'),
                             ('student, class-agnostic', 'coco_agnostic/')))
     if args.swap:
-        from mmengine.model import is_model_wrapper
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
         for swap, name in (('scores', "teacher's scores, student's boxes"),
                            ('boxes', "student's scores, teacher's boxes")):
             model.teacher_swap = swap

@@ -1,9 +1,10 @@
 _base_ = ('../../../../configs/digits/'
           'sssd-decoupled-lam1-warmup3_retinanet_r18_fpn_digits.py')
-# A control of sssd-decoupled-lam1-warmup3-adl_*-fpn64.py (the 2200
-# probe): the Jensen-Shannon feature pull alone, ADL's logit term left
-# out, on the wider student (FPN and head 64 channels, label teacher at
-# the FPN's width). Pre-registered in ../preregistration_2300.md.
+# The wider student (FPN and head 64 channels, label teacher at the FPN's
+# width) of the fpn64 probe configs, here with the Jensen-Shannon feature
+# pull alone: a control of sssd-decoupled-lam1-warmup3-adl_*-fpn64.py
+# (the 2200 probe), which adds ADL's logit term to it. Pre-registered in
+# ../preregistration_2300.md.
 model = dict(
     detector=dict(
         neck=dict(out_channels=64),

@@ -129,3 +129,39 @@ def test_step_cost_models_take_their_batches_to_cuda():
         dict(inputs=[torch.zeros(3, 96, 96, dtype=torch.uint8)],
              data_samples=[sample]), True)
     assert data['inputs'].is_cuda and batch_size == 8
+
+
+@pytest.mark.parametrize('swap', ['scores', 'boxes'])
+def test_teacher_swap_on_cuda_matches_cpu(swap, tmp_path, monkeypatch):
+    """``eval_teacher.py --swap`` on a GPU: the mixed predictions (the
+    teacher's scores on the student's boxes, or the converse) of one batch,
+    CPU vs CUDA. Every anchor is kept (no score threshold) so that there
+    are predictions to compare; their sorted scores must agree."""
+    monkeypatch.chdir(ROOT)
+    cfg = Config.fromfile('configs/digits/sssd-decoupled-lam1-warmup3-adl_'
+                          'retinanet_r18_fpn_digits.py')
+    smoke = cpu_smoke_config(cfg, str(tmp_path / 'data'),
+                             str(tmp_path / 'work'),
+                             experiment_name=f'cuda_swap_{swap}')
+    smoke.model.update(distill_warmup=0)
+    smoke.model.detector.test_cfg.update(score_thr=0.0)
+    from mmdet.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(smoke.model)
+    model.init_weights()
+    model.teacher_swap = swap
+    runner = Runner.from_cfg(smoke)
+    batch = next(iter(runner.val_dataloader))
+    scores = {}
+    for device in ('cpu', 'cuda'):
+        model.to(device).eval()
+        data = model.data_preprocessor(batch, False)
+        with torch.no_grad():
+            _, mixed = model.predict_pair(data['inputs'],
+                                          data['data_samples'])
+        instances = mixed[0].pred_instances
+        assert instances.bboxes.device.type == device
+        assert len(instances) > 0 and torch.isfinite(instances.bboxes).all()
+        scores[device] = instances.scores.sort(descending=True)[0].cpu()
+    assert torch.allclose(scores['cuda'], scores['cpu'], rtol=1e-3,
+                          atol=1e-5)

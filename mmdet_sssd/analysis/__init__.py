@@ -1,3 +1,5 @@
+from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
+                               check_anchor_head, entries)
 from .curve_tables import curve_tables, mean_curve, record_tables
 from .paired_comparison import (comparison_tables, experiment_tables,
                                 paired, paired_table, read_records,
@@ -8,6 +10,7 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
                              linear_probe_accuracy, probe_report)
 
 __all__ = [
+    'GROUPS', 'GroupSums', 'anchor_groups', 'check_anchor_head', 'entries',
     'curve_tables', 'mean_curve', 'record_tables',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
     'read_records', 'sd_interval', 'spread_table', 'summary_table',

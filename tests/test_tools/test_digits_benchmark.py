@@ -414,9 +414,24 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                'configs/digits/sssd-decoupled-lam1-warmup3-adl_'
                'retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--losses',
-               'JSDistanceLoss', '--batches', '2',
+               'JSDistanceLoss', '--batches', '2', '--anchors',
                '--cfg-options'] + data_options)
-    rows = [line.split('|')[1:7] for line in out.splitlines()
+    # --anchors: the logit term's gradient on the logits by anchor group,
+    # a second table after the first
+    first, _, second = out.partition("The logit term's gradient on")
+    groups = {line.split('|')[1].strip(): line.split('|')[2:8]
+              for line in second.splitlines() if line.startswith('| ')}
+    groups.pop('entries')
+    assert list(groups) == ['positive, its own class',
+                            'positive, other classes',
+                            'ignored by the assigner', 'background']
+    assert sum(float(g[0]) for g in groups.values()) == pytest.approx(
+        1, abs=1e-3)
+    # the detection loss does not see the anchors its assigner ignores
+    ignored = groups['ignored by the assigner']
+    assert float(ignored[2]) == 0 and ignored[3].strip() == 'n/a'
+    assert float(groups['positive, its own class'][5]) < 0
+    rows = [line.split('|')[1:7] for line in first.splitlines()
             if line.startswith('| ')][2:]  # the header, the detection row
     assert [r[0].strip() for r in rows] == [
         'JSDistanceLoss',

@@ -26,6 +26,16 @@ row measures it the same way: the loss between the head's classification
 logits on the student's maps and on the teacher's (detached), its
 gradient on the student's FPN maps through the head.
 
+With ``--anchors`` (a RetinaNet-like anchor head), a second table says
+where the logit term's gradient on the student's classification logits
+goes, by what the head's assigner made of each (anchor, class) entry: the
+objects' own classes on positive anchors, their other classes, the
+anchors the assigner ignores, the background. Per group: its share of the
+entries, of the term's squared gradient and of the detection loss's
+(``loss_cls``, on the same logits); the cosine of the two there (summed
+over batches, then taken); each one's mean gradient per entry (negative:
+it raises the logits, i.e. the scores).
+
 Without CHECKPOINT the model is measured at initialisation. The adapter is
 the one the config trains (for its own ``distill_loss``). Each loss is
 ``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``;
@@ -45,6 +55,10 @@ def parse_args():
                         help='defaults to MSELoss (LGD) and the config\'s '
                         'distill_loss; the first is the reference')
     parser.add_argument('--batches', type=int, default=8)
+    parser.add_argument('--anchors', action='store_true',
+                        help='where the logit term\'s gradient goes over '
+                        'the anchors (needs a logit_distill_loss and an '
+                        'anchor head)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the batches drawn (and of a fresh '
                         'initialisation): the same seed, the same numbers')
@@ -91,22 +105,41 @@ def _flat_grad(value, feats):
 def logit_term(model, feats, teacher, samples):
     """The config's logit loss (lambda = 1) between the head's logits on
     the student's maps and on the teacher's, as the distiller computes
-    it; None without one."""
+    it, the student's logits (one (N, A * K, H, W) per level) and its
+    classification loss on them; None without a logit loss."""
     from mmdet_sssd.models.teachers.terms import flat
     loss = model.label_term.logit_loss
     if loss is None:
         return None
-    (_, ours, mask), (_, theirs, _) = model.head_runner.run(
+    (losses, ours, mask), (_, theirs, _) = model.head_runner.run(
         [feats, teacher], samples, [True, True], True,
         model.mask_ignored_anchors)
-    return loss(flat(ours), flat(theirs).detach(), weight=mask)
+    cls = losses['loss_cls']
+    cls = sum(cls) if isinstance(cls, (list, tuple)) else cls
+    return loss(flat(ours), flat(theirs).detach(), weight=mask), ours, cls
 
 
-def measure(model, loader, losses, num_batches):
+def split_by_anchor(model, feats, teacher, samples, sums):
+    """Adds the batch's logit-term and classification-loss gradients on
+    the student's logits to ``sums`` (a ``GroupSums``), by anchor group."""
+    import torch
+
+    from mmdet_sssd.analysis.anchor_gradients import anchor_groups, entries
+    value, ours, cls = logit_term(model, feats, teacher, samples)
+    head = model.head_runner.heads[0]
+    groups = anchor_groups(head, ours, samples)
+    grads = [entries(torch.autograd.grad(v, ours, retain_graph=True),
+                     head.num_classes) for v in (value, cls)]
+    sums.add(groups, *grads)
+
+
+def measure(model, loader, losses, num_batches, anchor_sums=None):
     """Means over batches: (value, gradient norm on the student's maps) of
     the student's detection loss, and (value, gradient norm, cosine with
     the detection gradient) of each distillation loss, then of the
-    config's logit loss if it has one."""
+    config's logit loss if it has one; with ``anchor_sums`` (a
+    ``GroupSums``), the logit term's gradient on the logits by anchor
+    group is added to it."""
     import torch
     import torch.nn.functional as F
 
@@ -140,7 +173,9 @@ def measure(model, loader, losses, num_batches):
             for loss, region in losses
         ]
         if with_logits:
-            values.append(logit_term(model, feats, teacher, samples))
+            values.append(logit_term(model, feats, teacher, samples)[0])
+        if anchor_sums is not None:
+            split_by_anchor(model, feats, teacher, samples, anchor_sums)
         for total, value in zip(sums, values):
             grad = _flat_grad(value, feats)
             total[0] += value.item()
@@ -177,9 +212,21 @@ def main():
     if model.label_term.logit_loss is not None:
         labels.append(f'{type(model.label_term.logit_loss).__name__} '
                       f'(the config\'s, on the logits)')
+    anchor_sums = None
+    if args.anchors:
+        if model.label_term.logit_loss is None:
+            sys.exit(f'--anchors: {args.config} has no logit_distill_loss '
+                     f'(the term whose gradient it splits)')
+        from mmdet_sssd.analysis.anchor_gradients import (
+            GroupSums, check_anchor_head)
+        try:
+            check_anchor_head(model.head_runner.heads[0])
+        except TypeError as e:
+            sys.exit(f'--anchors: {e}')
+        anchor_sums = GroupSums()
     loader = Runner.build_dataloader(cfg.train_dataloader)
     (det_value, det_grad), rows = measure(model, loader, losses,
-                                          args.batches)
+                                          args.batches, anchor_sums)
     ref = rows[0][1]
     where = (f'checkpoint {args.checkpoint}' if args.checkpoint else
              'at initialisation')
@@ -193,6 +240,26 @@ def main():
     for label, (value, grad, cosine) in zip(labels, rows):
         print(f'| {label} | {value:.4f} | {grad:.3e} | {ref / grad:.2f} | '
               f'{grad / det_grad:.3f} | {cosine:+.3f} |')
+
+    if anchor_sums is not None:
+        print_anchor_table(anchor_sums.table())
+
+
+def print_anchor_table(rows):
+    """The ``--anchors`` table of ``GroupSums.table()``'s rows."""
+    print('\nThe logit term\'s gradient on the student\'s classification '
+          'logits (a) and the detection loss\'s (b, loss_cls), by what the '
+          'head\'s assigner made of each (anchor, class) entry\n\n'
+          '| entries | share of entries | share of a^2 | share of b^2 | '
+          'cosine(a, b) | mean a | mean b |\n|---|---|---|---|---|---|---|')
+    for row in rows:
+        # no cosine where one gradient is 0 (the detection loss on the
+        # ignored anchors)
+        cosine = 'n/a' if row['cosine'] != row['cosine'] else \
+            f'{row["cosine"]:+.3f}'
+        print(f'| {row["group"]} | {row["entries"]:.4f} | '
+              f'{row["a_share"]:.3f} | {row["b_share"]:.3f} | {cosine} | '
+              f'{row["a_mean"]:+.2e} | {row["b_mean"]:+.2e} |')
 
 
 if __name__ == '__main__':

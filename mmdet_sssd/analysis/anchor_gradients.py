@@ -1,0 +1,115 @@
+# Copyright (c) mmdet_sssd contributors. All rights reserved.
+"""Where a gradient on a dense anchor head's classification logits goes:
+split by what the head's own assigner made of each anchor.
+
+Used by ``tools/analysis_tools/distill_grad_scale.py --anchors`` to ask
+where a logit distillation term pulls (on the objects' own classes, on
+their other classes, on the anchors the assigner ignores, on the
+background) and whether it pulls there with the detection loss or
+against it.
+"""
+from typing import Dict, List, Sequence
+
+import torch
+from mmdet.models.dense_heads import AnchorHead
+from mmdet.models.utils import unpack_gt_instances
+from mmdet.structures import SampleList
+from torch import Tensor
+
+#: the groups of (anchor, class) entries, in the order of the table
+GROUPS = ('positive, its own class', 'positive, other classes',
+          'ignored by the assigner', 'background')
+
+
+def check_anchor_head(head) -> None:
+    """Raises TypeError unless ``head`` is an anchor head with a sigmoid
+    classifier whose targets are ``AnchorHead.get_targets``'."""
+    if not (isinstance(head, AnchorHead) and type(head).get_targets is
+            AnchorHead.get_targets and head.use_sigmoid_cls):
+        raise TypeError(f'anchor groups need an anchor head with a sigmoid '
+                        f'classifier and AnchorHead.get_targets (e.g. '
+                        f'RetinaHead); got {type(head).__name__}')
+
+
+def anchor_groups(head: AnchorHead, logits: Sequence[Tensor],
+                  samples: SampleList) -> Tensor:
+    """The group (an index into :data:`GROUPS`) of each classification
+    logit, from the head's own anchors and ``get_targets``.
+
+    Args:
+        head: An anchor head with a sigmoid classifier whose targets are
+            ``AnchorHead.get_targets``' (e.g. RetinaNet's).
+        logits: The head's classification outputs, one (N, A * K, H, W)
+            per level.
+        samples: The batch's data samples (ground truth and metainfo).
+
+    Returns:
+        Tensor: (N, sum_l H_l * W_l * A, K) long, the entries in the
+        anchors' order (:func:`entries`).
+    """
+    check_anchor_head(head)
+    gt, gt_ignore, metas = unpack_gt_instances(samples)
+    anchors, valid = head.get_anchors([x.shape[-2:] for x in logits], metas,
+                                      device=logits[0].device)
+    labels, weights = head.get_targets(anchors, valid, gt, metas,
+                                       gt_ignore)[:2]
+    labels, weights = torch.cat(labels, 1), torch.cat(weights, 1)
+    num_classes = head.num_classes
+    own = torch.zeros(*labels.shape, num_classes + 1, dtype=torch.bool,
+                      device=labels.device)
+    own.scatter_(2, labels.unsqueeze(2), True)
+    own = own[..., :num_classes]
+    positive = ((labels < num_classes) & (weights > 0)).unsqueeze(2)
+    groups = torch.full(own.shape, 3, dtype=torch.long, device=own.device)
+    groups[positive.expand_as(own)] = 1
+    groups[positive & own] = 0
+    groups[(weights == 0).unsqueeze(2).expand_as(own)] = 2
+    return groups
+
+
+def entries(maps: Sequence[Tensor], num_classes: int) -> Tensor:
+    """Per-level (N, A * K, H, W) maps as (N, sum_l H_l * W_l * A, K), the
+    order of the anchors and of ``get_targets``' labels."""
+    return torch.cat([x.permute(0, 2, 3, 1).reshape(x.shape[0], -1,
+                                                    num_classes)
+                      for x in maps], 1)
+
+
+class GroupSums:
+    """Sums over batches, per group, of two gradients on the same logits
+    (``a``: a distillation term's, ``b``: the detection loss's): entries,
+    sum a, sum b, sum a^2, sum b^2, sum a * b."""
+
+    def __init__(self):
+        self.sums = torch.zeros(len(GROUPS), 6, dtype=torch.float64)
+
+    def add(self, groups: Tensor, a: Tensor, b: Tensor) -> None:
+        """``groups``, ``a``, ``b``: tensors of one shape."""
+        a, b = a.double().flatten(), b.double().flatten()
+        index = groups.flatten()
+        for column, value in enumerate(
+                (torch.ones_like(a), a, b, a * a, b * b, a * b)):
+            self.sums[:, column] += torch.zeros(
+                len(GROUPS), dtype=torch.float64, device=a.device
+            ).index_add_(0, index, value).cpu()
+
+    def table(self) -> List[Dict[str, float]]:
+        """Per group: its share of the entries, of ``a``'s squared norm and
+        of ``b``'s; the cosine of ``a`` and ``b`` on it; each one's mean
+        per entry (negative: the gradient raises the logits)."""
+        count, sum_a, sum_b, aa, bb, ab = self.sums.T
+        nan = float('nan')
+
+        def share(x, i):
+            return (x[i] / x.sum()).item() if x.sum() > 0 else nan
+
+        rows = []
+        for i, name in enumerate(GROUPS):
+            norm = (aa[i] * bb[i]).sqrt()
+            rows.append(dict(
+                group=name, entries=share(count, i), a_share=share(aa, i),
+                b_share=share(bb, i),
+                cosine=(ab[i] / norm).item() if norm > 0 else nan,
+                a_mean=(sum_a[i] / count[i]).item() if count[i] else nan,
+                b_mean=(sum_b[i] / count[i]).item() if count[i] else nan))
+        return rows

@@ -1,0 +1,69 @@
+"""Anchor groups of a real RetinaNet head (mmdet's stock config, shrunk):
+the detection loss's own gradient on the logits tells whether each
+(anchor, class) entry landed in its group."""
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmdet.utils import register_all_modules
+
+import mmdet_sssd  # noqa: F401
+from mmdet_sssd.analysis import GROUPS, GroupSums, anchor_groups, entries
+from mmdet_sssd.testing import tiny_detector_cfg
+
+register_all_modules()
+NUM_CLASSES = 4
+
+
+def head_and_batch(name='retinanet/retinanet_r50_fpn_1x_coco.py'):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_detector_cfg(name, num_classes=NUM_CLASSES))
+    packed = demo_mm_inputs(2, [[3, 96, 128], [3, 80, 100]],
+                            num_items=[3, 2], num_classes=NUM_CLASSES)
+    data = model.data_preprocessor(packed, True)
+    return model, data
+
+
+def test_groups_match_what_the_detection_loss_does_on_them():
+    model, data = head_and_batch()
+    head, samples = model.bbox_head, data['data_samples']
+    cls_scores, bbox_preds = head(model.extract_feat(data['inputs']))
+    groups = anchor_groups(head, cls_scores, samples)
+    num_anchors = sum(x.shape[-2] * x.shape[-1] for x in cls_scores) * \
+        head.num_base_priors
+    assert groups.shape == (2, num_anchors, NUM_CLASSES)
+    # an anchor's entries share its group, but for the own class
+    own = (groups == 0).sum(2)
+    assert set(own.unique().tolist()) <= {0, 1}
+    assert ((groups == 1).sum(2) == own * (NUM_CLASSES - 1)).all()
+    assert own.sum() > 0 and (groups == 3).any()
+    losses = head.loss_by_feat(cls_scores, bbox_preds,
+                               [s.gt_instances for s in samples],
+                               [s.metainfo for s in samples])
+    grad = entries(torch.autograd.grad(sum(losses['loss_cls']), cls_scores),
+                   NUM_CLASSES)
+    # the focal loss raises the own class, lowers the others and the
+    # background, and does not see the ignored anchors at all
+    assert (grad[groups == 0] < 0).all()
+    assert (grad[groups == 1] > 0).all() and (grad[groups == 3] > 0).all()
+    assert (grad[groups == 2] == 0).all()
+
+    sums = GroupSums()
+    sums.add(groups, -grad, grad)  # a term pulling exactly against it
+    rows = {row['group']: row for row in sums.table()}
+    assert list(rows) == list(GROUPS)
+    for key in ('entries', 'a_share', 'b_share'):
+        assert sum(r[key] for r in rows.values()
+                   if r[key] == r[key]) == pytest.approx(1)
+    assert rows['background']['cosine'] == pytest.approx(-1)
+    assert rows['ignored by the assigner']['b_share'] == 0
+    assert rows['positive, its own class']['b_mean'] < 0
+    assert rows['positive, its own class']['entries'] == pytest.approx(
+        (groups == 0).float().mean().item())
+
+
+def test_a_head_without_anchor_targets_is_refused():
+    model, data = head_and_batch('fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py')
+    cls_scores = model.bbox_head(model.extract_feat(data['inputs']))[0]
+    with pytest.raises(TypeError, match='FCOSHead'):
+        anchor_groups(model.bbox_head, cls_scores, data['data_samples'])

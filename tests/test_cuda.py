@@ -76,6 +76,24 @@ class LossProbe(Hook):
         self.losses.append({k: float(v.detach()) for k, v in outputs.items()})
 
 
+def digits_model_and_runner(path, tmp_path, name, score_thr=None,
+                            **options):
+    """A digits distiller built (seeded) from the smoke version of the
+    config at ``path``, with ``options`` set on it, and a runner of that
+    config for its data; ``score_thr`` replaces the student's test one."""
+    smoke = cpu_smoke_config(Config.fromfile(path), str(tmp_path / 'data'),
+                             str(tmp_path / 'work'), experiment_name=name)
+    # no warm-up: outside a runner no hook sets the phases
+    smoke.model.update(distill_warmup=0, **options)
+    if score_thr is not None:
+        smoke.model.detector.test_cfg.update(score_thr=score_thr)
+    from mmdet.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(smoke.model)
+    model.init_weights()
+    return model, Runner.from_cfg(smoke)
+
+
 @pytest.mark.parametrize('path,options', [
     ('configs/digits/sssd_retinanet_r18_fpn_digits.py',
      dict(teacher_trains_head=True)),
@@ -89,17 +107,8 @@ def test_distiller_forward_on_cuda_matches_cpu(path, options, tmp_path,
     box grids, the JS distance and, in the recommended recipe, the logit
     term on the device)."""
     monkeypatch.chdir(ROOT)
-    cfg = Config.fromfile(path)
-    smoke = cpu_smoke_config(cfg, str(tmp_path / 'data'),
-                             str(tmp_path / 'work'),
-                             experiment_name='cuda_vs_cpu')
-    # no warm-up: outside a runner no hook sets the phases
-    smoke.model.update(distill_warmup=0, **options)
-    from mmdet.registry import MODELS
-    torch.manual_seed(0)
-    model = MODELS.build(smoke.model)
-    model.init_weights()
-    runner = Runner.from_cfg(smoke)
+    model, runner = digits_model_and_runner(path, tmp_path, 'cuda_vs_cpu',
+                                            **options)
     batch = next(iter(runner.train_dataloader))
     results = {}
     for device in ('cpu', 'cuda'):
@@ -138,19 +147,10 @@ def test_teacher_swap_on_cuda_matches_cpu(swap, tmp_path, monkeypatch):
     CPU vs CUDA. Every anchor is kept (no score threshold) so that there
     are predictions to compare; their sorted scores must agree."""
     monkeypatch.chdir(ROOT)
-    cfg = Config.fromfile('configs/digits/sssd-decoupled-lam1-warmup3-adl_'
-                          'retinanet_r18_fpn_digits.py')
-    smoke = cpu_smoke_config(cfg, str(tmp_path / 'data'),
-                             str(tmp_path / 'work'),
-                             experiment_name=f'cuda_swap_{swap}')
-    smoke.model.update(distill_warmup=0)
-    smoke.model.detector.test_cfg.update(score_thr=0.0)
-    from mmdet.registry import MODELS
-    torch.manual_seed(0)
-    model = MODELS.build(smoke.model)
-    model.init_weights()
+    model, runner = digits_model_and_runner(
+        'configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
+        'digits.py', tmp_path, f'cuda_swap_{swap}', score_thr=0.0)
     model.teacher_swap = swap
-    runner = Runner.from_cfg(smoke)
     batch = next(iter(runner.val_dataloader))
     scores = {}
     for device in ('cpu', 'cuda'):

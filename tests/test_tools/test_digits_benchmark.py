@@ -417,7 +417,7 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                'JSDistanceLoss', '--batches', '2', '--anchors',
                '--cfg-options'] + data_options)
     # --anchors: the logit term's gradient on the logits by anchor group,
-    # a second table after the first
+    # a second table after the first (a config without the term: refused)
     first, _, second = out.partition("The logit term's gradient on")
     groups = {line.split('|')[1].strip(): line.split('|')[2:8]
               for line in second.splitlines() if line.startswith('| ')}
@@ -431,6 +431,13 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     ignored = groups['ignored by the assigner']
     assert float(ignored[2]) == 0 and ignored[3].strip() == 'n/a'
     assert float(groups['positive, its own class'][5]) < 0
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/distill_grad_scale.py',
+         'configs/digits/sssd_retinanet_r18_fpn_digits.py', '--anchors'],
+        cwd=ROOT, env=tools_env(PYTHONWARNINGS='ignore'),
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and \
+        'has no logit_distill_loss' in result.stderr, result.stderr
     rows = [line.split('|')[1:7] for line in first.splitlines()
             if line.startswith('| ')][2:]  # the header, the detection row
     assert [r[0].strip() for r in rows] == [

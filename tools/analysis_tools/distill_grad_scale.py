@@ -119,13 +119,14 @@ def logit_term(model, feats, teacher, samples):
     return loss(flat(ours), flat(theirs).detach(), weight=mask), ours, cls
 
 
-def split_by_anchor(model, feats, teacher, samples, sums):
+def split_by_anchor(model, term, samples, sums):
     """Adds the batch's logit-term and classification-loss gradients on
-    the student's logits to ``sums`` (a ``GroupSums``), by anchor group."""
+    the student's logits (``term``: :func:`logit_term`'s) to ``sums`` (a
+    ``GroupSums``), by anchor group."""
     import torch
 
     from mmdet_sssd.analysis.anchor_gradients import anchor_groups, entries
-    value, ours, cls = logit_term(model, feats, teacher, samples)
+    value, ours, cls = term
     head = model.head_runner.heads[0]
     groups = anchor_groups(head, ours, samples)
     grads = [entries(torch.autograd.grad(v, ours, retain_graph=True),
@@ -173,9 +174,10 @@ def measure(model, loader, losses, num_batches, anchor_sums=None):
             for loss, region in losses
         ]
         if with_logits:
-            values.append(logit_term(model, feats, teacher, samples)[0])
-        if anchor_sums is not None:
-            split_by_anchor(model, feats, teacher, samples, anchor_sums)
+            term = logit_term(model, feats, teacher, samples)
+            values.append(term[0])
+            if anchor_sums is not None:
+                split_by_anchor(model, term, samples, anchor_sums)
         for total, value in zip(sums, values):
             grad = _flat_grad(value, feats)
             total[0] += value.item()

@@ -144,9 +144,13 @@ def test_step_cost_models_take_their_batches_to_cuda():
 def test_teacher_swap_on_cuda_matches_cpu(swap, tmp_path, monkeypatch):
     """``eval_teacher.py --swap`` on a GPU: the mixed predictions (the
     teacher's scores on the student's boxes, or the converse) of one batch,
-    CPU vs CUDA. Every anchor is kept (no score threshold) so that there
-    are predictions to compare; their sorted scores must agree."""
+    CPU vs CUDA. No score threshold, so that a fresh model has predictions
+    to compare (``nms_pre``, NMS and ``max_per_img`` still choose them):
+    their sorted scores must agree, their boxes be finite and on the
+    device. TF32 is off so that near-tied scores choose alike."""
     monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(torch.backends.cudnn, 'allow_tf32', False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, 'allow_tf32', False)
     model, runner = digits_model_and_runner(
         'configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
         'digits.py', tmp_path, f'cuda_swap_{swap}', score_thr=0.0)

@@ -12,22 +12,33 @@ from typing import Dict, List, Sequence
 
 import torch
 from mmdet.models.dense_heads import AnchorHead
+from mmdet.models.task_modules.prior_generators import anchor_inside_flags
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.structures import SampleList
 from torch import Tensor
 
-#: the groups of (anchor, class) entries, in the order of the table
+#: the groups of (anchor, class) entries, in the order of the table;
+#: "ignored": inside the image, label weight 0 (RetinaNet: best IoU
+#: between its neg and pos thresholds); "outside": the anchors the head
+#: never assigns (beyond its allowed border or on a batch's padding)
 GROUPS = ('positive, its own class', 'positive, other classes',
-          'ignored by the assigner', 'background')
+          'ignored by the assigner', 'background',
+          'outside the image or on padding')
 
 
 def check_anchor_head(head) -> None:
-    """Raises TypeError unless ``head`` is an anchor head with a sigmoid
-    classifier whose targets are ``AnchorHead.get_targets``'."""
-    if not (isinstance(head, AnchorHead) and type(head).get_targets is
-            AnchorHead.get_targets and head.use_sigmoid_cls):
+    """Raises TypeError unless ``head`` trains its sigmoid classifier on
+    ``AnchorHead.get_targets``' labels as ``AnchorHead.loss_by_feat``
+    does, every anchor it does not ignore counted (``PseudoSampler``), as
+    RetinaNet's head does."""
+    if not (isinstance(head, AnchorHead) and head.use_sigmoid_cls
+            and type(head).get_targets is AnchorHead.get_targets
+            and type(head).loss_by_feat is AnchorHead.loss_by_feat
+            and type(getattr(head, 'sampler', None)).__name__ ==
+            'PseudoSampler'):
         raise TypeError(f'anchor groups need an anchor head with a sigmoid '
-                        f'classifier and AnchorHead.get_targets (e.g. '
+                        f'classifier trained as AnchorHead trains it '
+                        f'(get_targets, loss_by_feat, a PseudoSampler; e.g. '
                         f'RetinaHead); got {type(head).__name__}')
 
 
@@ -54,6 +65,12 @@ def anchor_groups(head: AnchorHead, logits: Sequence[Tensor],
     labels, weights = head.get_targets(anchors, valid, gt, metas,
                                        gt_ignore)[:2]
     labels, weights = torch.cat(labels, 1), torch.cat(weights, 1)
+    # as get_targets decides which anchors it assigns at all
+    inside = torch.stack([
+        anchor_inside_flags(torch.cat(a), torch.cat(v),
+                            meta['img_shape'][:2],
+                            head.train_cfg['allowed_border'])
+        for a, v, meta in zip(anchors, valid, metas)])
     num_classes = head.num_classes
     own = torch.zeros(*labels.shape, num_classes + 1, dtype=torch.bool,
                       device=labels.device)
@@ -64,6 +81,7 @@ def anchor_groups(head: AnchorHead, logits: Sequence[Tensor],
     groups[positive.expand_as(own)] = 1
     groups[positive & own] = 0
     groups[(weights == 0).unsqueeze(2).expand_as(own)] = 2
+    groups[(~inside).unsqueeze(2).expand_as(own)] = 4
     return groups
 
 
@@ -84,7 +102,8 @@ class GroupSums:
         self.sums = torch.zeros(len(GROUPS), 6, dtype=torch.float64)
 
     def add(self, groups: Tensor, a: Tensor, b: Tensor) -> None:
-        """``groups``, ``a``, ``b``: tensors of one shape."""
+        """``groups`` (long, indices into :data:`GROUPS`), ``a``, ``b``:
+        tensors of one shape on one device."""
         a, b = a.double().flatten(), b.double().flatten()
         index = groups.flatten()
         for column, value in enumerate(

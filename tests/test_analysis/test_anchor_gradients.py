@@ -27,6 +27,9 @@ def head_and_batch(name='retinanet/retinanet_r50_fpn_1x_coco.py'):
 def test_groups_match_what_the_detection_loss_does_on_them():
     model, data = head_and_batch()
     head, samples = model.bbox_head, data['data_samples']
+    # the second image as if padded to the batch: its anchors beyond
+    # 80 x 100 are never assigned
+    samples[1].set_metainfo(dict(pad_shape=(80, 100)))
     cls_scores, bbox_preds = head(model.extract_feat(data['inputs']))
     groups = anchor_groups(head, cls_scores, samples)
     num_anchors = sum(x.shape[-2] * x.shape[-1] for x in cls_scores) * \
@@ -36,17 +39,19 @@ def test_groups_match_what_the_detection_loss_does_on_them():
     own = (groups == 0).sum(2)
     assert set(own.unique().tolist()) <= {0, 1}
     assert ((groups == 1).sum(2) == own * (NUM_CLASSES - 1)).all()
-    assert own.sum() > 0 and (groups == 3).any()
+    assert own.sum() > 0
+    assert all((groups == g).any() for g in (2, 3, 4))
+    assert not (groups[0] == 4).any()  # the first image fills the batch
     losses = head.loss_by_feat(cls_scores, bbox_preds,
                                [s.gt_instances for s in samples],
                                [s.metainfo for s in samples])
     grad = entries(torch.autograd.grad(sum(losses['loss_cls']), cls_scores),
                    NUM_CLASSES)
     # the focal loss raises the own class, lowers the others and the
-    # background, and does not see the ignored anchors at all
+    # background, and sees neither the ignored anchors nor the padding
     assert (grad[groups == 0] < 0).all()
     assert (grad[groups == 1] > 0).all() and (grad[groups == 3] > 0).all()
-    assert (grad[groups == 2] == 0).all()
+    assert (grad[groups == 2] == 0).all() and (grad[groups == 4] == 0).all()
 
     sums = GroupSums()
     sums.add(groups, -grad, grad)  # a term pulling exactly against it
@@ -57,13 +62,18 @@ def test_groups_match_what_the_detection_loss_does_on_them():
                    if r[key] == r[key]) == pytest.approx(1)
     assert rows['background']['cosine'] == pytest.approx(-1)
     assert rows['ignored by the assigner']['b_share'] == 0
+    assert rows['outside the image or on padding']['b_share'] == 0
     assert rows['positive, its own class']['b_mean'] < 0
     assert rows['positive, its own class']['entries'] == pytest.approx(
         (groups == 0).float().mean().item())
 
 
-def test_a_head_without_anchor_targets_is_refused():
-    model, data = head_and_batch('fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py')
+@pytest.mark.parametrize('name,head', [
+    ('fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'FCOSHead'),
+    # an anchor head whose loss never reads get_targets' labels
+    ('free_anchor/freeanchor_r50_fpn_1x_coco.py', 'FreeAnchorRetinaHead')])
+def test_a_head_not_trained_on_anchor_targets_is_refused(name, head):
+    model, data = head_and_batch(name)
     cls_scores = model.bbox_head(model.extract_feat(data['inputs']))[0]
-    with pytest.raises(TypeError, match='FCOSHead'):
+    with pytest.raises(TypeError, match=head):
         anchor_groups(model.bbox_head, cls_scores, data['data_samples'])

@@ -421,14 +421,16 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     first, _, second = out.partition("The logit term's gradient on")
     groups = {line.split('|')[1].strip(): line.split('|')[2:8]
               for line in second.splitlines() if line.startswith('| ')}
-    groups.pop('entries')
+    groups.pop('group')
     assert list(groups) == ['positive, its own class',
                             'positive, other classes',
-                            'ignored by the assigner', 'background']
+                            'ignored by the assigner', 'background',
+                            'outside the image or on padding']
     assert sum(float(g[0]) for g in groups.values()) == pytest.approx(
         1, abs=1e-3)
     # the detection loss does not see the anchors its assigner ignores
     ignored = groups['ignored by the assigner']
+    assert float(ignored[0]) > 0
     assert float(ignored[2]) == 0 and ignored[3].strip() == 'n/a'
     assert float(groups['positive, its own class'][5]) < 0
     result = subprocess.run(

@@ -30,7 +30,8 @@ With ``--anchors`` (a RetinaNet-like anchor head), a second table says
 where the logit term's gradient on the student's classification logits
 goes, by what the head's assigner made of each (anchor, class) entry: the
 objects' own classes on positive anchors, their other classes, the
-anchors the assigner ignores, the background. Per group: its share of the
+anchors the assigner ignores, the background, and the anchors it never
+assigns (outside the image or on a batch's padding). Per group: its share of the
 entries, of the term's squared gradient and of the detection loss's
 (``loss_cls``, on the same logits); the cosine of the two there (summed
 over batches, then taken); each one's mean gradient per entry (negative:
@@ -139,8 +140,8 @@ def measure(model, loader, losses, num_batches, anchor_sums=None):
     the student's detection loss, and (value, gradient norm, cosine with
     the detection gradient) of each distillation loss, then of the
     config's logit loss if it has one; with ``anchor_sums`` (a
-    ``GroupSums``), the logit term's gradient on the logits by anchor
-    group is added to it."""
+    ``GroupSums``), the logit term's and the classification loss's
+    gradients on the student's logits are added to it by anchor group."""
     import torch
     import torch.nn.functional as F
 
@@ -249,19 +250,22 @@ def main():
 
 def print_anchor_table(rows):
     """The ``--anchors`` table of ``GroupSums.table()``'s rows."""
+    import math
     print('\nThe logit term\'s gradient on the student\'s classification '
           'logits (a) and the detection loss\'s (b, loss_cls), by what the '
           'head\'s assigner made of each (anchor, class) entry\n\n'
-          '| entries | share of entries | share of a^2 | share of b^2 | '
+          '| group | share of entries | share of a^2 | share of b^2 | '
           'cosine(a, b) | mean a | mean b |\n|---|---|---|---|---|---|---|')
     for row in rows:
-        # no cosine where one gradient is 0 (the detection loss on the
-        # ignored anchors)
-        cosine = 'n/a' if row['cosine'] != row['cosine'] else \
-            f'{row["cosine"]:+.3f}'
+        # n/a: no cosine where one gradient is 0 (the detection loss on
+        # the ignored anchors), no mean for an empty group (no padding)
+        cosine, a_mean, b_mean = (
+            'n/a' if math.isnan(row[key]) else f'{row[key]:{spec}}'
+            for key, spec in (('cosine', '+.3f'), ('a_mean', '+.2e'),
+                              ('b_mean', '+.2e')))
         print(f'| {row["group"]} | {row["entries"]:.4f} | '
               f'{row["a_share"]:.3f} | {row["b_share"]:.3f} | {cosine} | '
-              f'{row["a_mean"]:+.2e} | {row["b_mean"]:+.2e} |')
+              f'{a_mean} | {b_mean} |')
 
 
 if __name__ == '__main__':

@@ -105,12 +105,10 @@ class GroupSums:
         """``groups`` (long, indices into :data:`GROUPS`), ``a``, ``b``:
         tensors of one shape on one device."""
         a, b = a.double().flatten(), b.double().flatten()
-        index = groups.flatten()
-        for column, value in enumerate(
-                (torch.ones_like(a), a, b, a * a, b * b, a * b)):
-            self.sums[:, column] += torch.zeros(
-                len(GROUPS), dtype=torch.float64, device=a.device
-            ).index_add_(0, index, value).cpu()
+        columns = torch.stack((torch.ones_like(a), a, b, a * a, b * b, a * b),
+                              1)
+        self.sums += columns.new_zeros(self.sums.shape).index_add_(
+            0, groups.flatten(), columns).cpu()
 
     def table(self) -> List[Dict[str, float]]:
         """Per group: its share of the entries, of ``a``'s squared norm and

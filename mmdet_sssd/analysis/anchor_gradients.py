@@ -17,6 +17,8 @@ from mmdet.models.utils import unpack_gt_instances
 from mmdet.structures import SampleList
 from torch import Tensor
 
+from mmdet_sssd.models.distill.runners import trains_as_anchor_head
+
 #: the groups of (anchor, class) entries, in the order of the table;
 #: "ignored": inside the image, label weight 0 (RetinaNet: best IoU
 #: between its neg and pos thresholds); "outside": the anchors the head
@@ -27,15 +29,9 @@ GROUPS = ('positive, its own class', 'positive, other classes',
 
 
 def check_anchor_head(head) -> None:
-    """Raises TypeError unless ``head`` trains its sigmoid classifier on
-    ``AnchorHead.get_targets``' labels as ``AnchorHead.loss_by_feat``
-    does, every anchor it does not ignore counted (``PseudoSampler``), as
-    RetinaNet's head does."""
-    if not (isinstance(head, AnchorHead) and head.use_sigmoid_cls
-            and type(head).get_targets is AnchorHead.get_targets
-            and type(head).loss_by_feat is AnchorHead.loss_by_feat
-            and type(getattr(head, 'sampler', None)).__name__ ==
-            'PseudoSampler'):
+    """Raises TypeError unless ``head`` trains as RetinaNet's head does
+    (:func:`~mmdet_sssd.models.distill.runners.trains_as_anchor_head`)."""
+    if not trains_as_anchor_head(head):
         raise TypeError(f'anchor groups need an anchor head with a sigmoid '
                         f'classifier trained as AnchorHead trains it '
                         f'(get_targets, loss_by_feat, a PseudoSampler; e.g. '

@@ -26,6 +26,21 @@ _PRED_FREE_TARGETS = tuple(
     for cls in (AnchorHead, ATSSHead, FCOSHead, FoveaHead, GFLHead))
 
 
+def trains_as_anchor_head(head: nn.Module) -> bool:
+    """True if ``head`` trains a sigmoid classifier on
+    ``AnchorHead.get_targets``' labels as ``AnchorHead.loss_by_feat`` does,
+    every anchor it does not ignore counted (``PseudoSampler``), as
+    RetinaNet's head does: then a label weight of 0 marks exactly the
+    anchors its assigner ignores (a sampler or its own loss would mark, or
+    count, others)."""
+    return (isinstance(head, AnchorHead)
+            and getattr(head, 'use_sigmoid_cls', False)
+            and type(head).get_targets is AnchorHead.get_targets
+            and type(head).loss_by_feat is AnchorHead.loss_by_feat
+            and type(getattr(head, 'sampler', None)).__name__ ==
+            'PseudoSampler')
+
+
 class HeadOutput(NamedTuple):
     """What the head(s) gave on one set of maps."""
     losses: dict
@@ -133,8 +148,9 @@ class DetectorRunner:
     def anchor_mask_head(self, name: str) -> nn.Module:
         raise TypeError(
             f'SSSDDistiller: mask_ignored_anchors needs a single-stage '
-            f'anchor head whose assigner has an ignore band '
-            f'(AnchorHead.get_targets, e.g. RetinaNet); {name} has none')
+            f'anchor head whose loss skips its assigner\'s ignore band as '
+            f'AnchorHead trains it (get_targets, loss_by_feat, a '
+            f'PseudoSampler; e.g. RetinaNet); {name} has none')
 
     def loss(self, maps: Sequence[Tensor], samples: SampleList) -> dict:
         with maps_as_features(self.detector, maps):
@@ -203,8 +219,7 @@ class DenseHeadRunner(DetectorRunner):
 
     def anchor_mask_head(self, name: str) -> nn.Module:
         head = self.logit_head(name)
-        if not (isinstance(head, AnchorHead)
-                and type(head).get_targets is AnchorHead.get_targets):
+        if not trains_as_anchor_head(head):
             super().anchor_mask_head(name)
         return head
 

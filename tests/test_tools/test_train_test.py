@@ -163,5 +163,6 @@ def test_eval_teacher_swap_refuses_a_two_stage_student(tmp_path):
         cwd=str(tmp_path), env=tools_env(PYTHONWARNINGS='ignore'),
         capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
-    assert '--swap needs a dense single-stage head' in proc.stderr
+    assert '--swap: SSSDDistiller: teacher_swap needs a dense ' \
+        'single-stage head' in proc.stderr
     assert 'FasterRCNN' in proc.stderr

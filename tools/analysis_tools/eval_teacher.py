@@ -139,10 +139,11 @@ def main():
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    if args.swap and not getattr(model.head_runner, 'two_step', False):
-        sys.exit(f'--swap needs a dense single-stage head (one whose '
-                 f'loss is BaseDenseHead.loss); the student is a '
-                 f'{type(model.student).__name__}')
+    if args.swap:
+        try:
+            model.check_teacher_swap()
+        except TypeError as err:  # before the evaluations, not after
+            sys.exit(f'--swap: {err}')
     metrics = runner.val()
     print_metrics(metrics, (('label teacher', 'teacher/coco/'),
                             ('label teacher, class-agnostic',

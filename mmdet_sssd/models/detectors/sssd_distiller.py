@@ -280,6 +280,16 @@ class SSSDDistiller(BaseDetector):
             return ours, self.head_runner.predict(maps, theirs, rescale)
         return ours, self._predict_swapped(feats, maps, theirs, rescale)
 
+    def check_teacher_swap(self) -> None:
+        """Raises TypeError unless ``teacher_swap`` can mix this student's
+        head outputs: it needs a dense single-stage head (one whose loss
+        is ``BaseDenseHead.loss``)."""
+        if not getattr(self.head_runner, 'two_step', False):
+            raise TypeError(f'SSSDDistiller: teacher_swap needs a dense '
+                            f'single-stage head (one whose loss is '
+                            f'BaseDenseHead.loss); the student is a '
+                            f'{type(self.student).__name__}')
+
     def _predict_swapped(self, feats: Tuple[Tensor], maps: Tuple[Tensor],
                          samples: SampleList, rescale: bool) -> SampleList:
         """``teacher_swap``: one head output (the classification scores,
@@ -289,11 +299,7 @@ class SSSDDistiller(BaseDetector):
             raise ValueError(f'SSSDDistiller: teacher_swap is None, '
                              f'\'scores\' or \'boxes\', not '
                              f'{self.teacher_swap!r}')
-        name = type(self.student).__name__
-        if not getattr(self.head_runner, 'two_step', False):
-            raise TypeError(f'SSSDDistiller: teacher_swap needs a dense '
-                            f'single-stage head (BaseDenseHead.loss); '
-                            f'{name} has none')
+        self.check_teacher_swap()
         head = self.head_runner.heads[0]
         students, teachers = head(feats), head(maps)
         scores, boxes = (teachers, students) if \

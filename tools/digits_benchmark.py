@@ -132,7 +132,8 @@ def parse_args(argv=None):
                         'milestones and a distiller\'s epoch phases at the '
                         'same fractions of the run); default 18, the '
                         'configs\' own (LR x0.1 after 12 and 16); with '
-                        '--full or --smoke the size\'s iterations')
+                        '--full or --smoke the size\'s iterations; with '
+                        '--table: only the records of E-epoch runs')
     parser.add_argument('--jobs', type=int, default=min(2, CORES),
                         help='trainings run at once, their logs in '
                         '<run>/train.log (default: 2 on 2+ cores; 1 streams '
@@ -317,7 +318,7 @@ def main():
     if args.table:
         try:
             records = read_records(args.table, args.chosen_seeds,
-                                   args.pool)
+                                   args.pool, args.epochs)
         except ValueError as e:
             sys.exit(f'--pool: {e}')
         print(record_tables(records, comparisons))

@@ -234,9 +234,12 @@ def by_experiment(records: List[dict],
 
 
 def read_records(paths: Sequence[str], seeds: Sequence[int] = (),
-                 pool: bool = False) -> List[dict]:
+                 pool: bool = False,
+                 epochs: Optional[int] = None) -> List[dict]:
     """The records of the records files ``paths`` (``results.json`` or
-    ``curves.json`` lists), only those of ``seeds`` if any given. With
+    ``curves.json`` lists), only those of ``seeds`` if any given, and of
+    runs of ``epochs`` epochs if given (a curves record's epochs: its
+    val AP per epoch). With
     ``pool`` they form one experiment, named ``'a + b'`` after theirs (a
     test and its replication on other seeds: the pairs of both).
 
@@ -251,6 +254,9 @@ def read_records(paths: Sequence[str], seeds: Sequence[int] = (),
             records += json.load(f)
     if seeds:
         records = [r for r in records if r['seed'] in seeds]
+    if epochs is not None:
+        records = [r for r in records if r.get(
+            'epochs', len(r.get('val_ap', ()))) == epochs]
     if not pool:
         return records
     seen: Dict[Tuple[str, int], str] = {}

@@ -150,3 +150,22 @@ def test_read_records_of_several_files_pooled_and_by_seed(tmp_path):
         read_records([str(first), str(first)], pool=True)
     # without pooling, a file read twice is two experiments' records
     assert len(read_records([str(first), str(first)])) == 12
+    # by epochs: a longer run of seed 0 kept out of the pool
+    longer = tmp_path / 'longer.json'
+    longer.write_text(json.dumps(
+        [dict(r, experiment='longer', epochs=36)
+         for r in _records('longer', [0], 5.0)]))
+    first.write_text(json.dumps(
+        [dict(r, epochs=18) for r in _records('test', [0, 1, 2], 1.0)]))
+    with pytest.raises(ValueError, match='twice'):
+        read_records([str(first), str(longer)], pool=True)
+    kept = read_records([str(first), str(longer)], pool=True, epochs=18)
+    assert paired(kept, 'sssd', 'baseline')['diffs'] == [1.0, 2.0, 1.0]
+    assert read_records([str(longer)], epochs=18) == []
+    # a curves record's epochs are its val AP's length
+    curves = tmp_path / 'curves.json'
+    curves.write_text(json.dumps([
+        dict(experiment='c', method='baseline', seed=0, val_ap=[1.0] * n)
+        for n in (18, 36)]))
+    assert [len(r['val_ap']) for r in read_records([str(curves)],
+                                                    epochs=36)] == [36]

@@ -113,8 +113,9 @@ class SSSDDistiller(BaseDetector):
         mask_ignored_anchors (bool): The logit losses skip the anchors the
             student head's assigner ignores (label weight 0: RetinaNet's
             IoU 0.4-0.5 band), as ADL's reference code does. Needs a logit
-            loss and an ``AnchorHead`` (checked at build time). Defaults
-            to False.
+            loss and a head trained as ``AnchorHead`` trains it (RetinaNet;
+            not FreeAnchor or a sampled head; checked at build time).
+            Defaults to False.
         data_preprocessor (dict, optional): Defaults to the detector's.
         init_cfg (dict or list[dict], optional): Initialization config.
     """

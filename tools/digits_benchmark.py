@@ -198,6 +198,8 @@ def parse_args(argv=None):
                         'replication on other seeds); a method and seed '
                         'twice is an error')
     args = parser.parse_args(argv)
+    # with --table, only an --epochs the user gave filters the records
+    args.table_epochs = args.epochs
     if args.pool and not args.table:
         parser.error('--pool pools the records of --table files')
     args.size = 'smoke' if args.smoke else 'full' if args.full else 'default'
@@ -318,7 +320,7 @@ def main():
     if args.table:
         try:
             records = read_records(args.table, args.chosen_seeds,
-                                   args.pool, args.epochs)
+                                   args.pool, args.table_epochs)
         except ValueError as e:
             sys.exit(f'--pool: {e}')
         print(record_tables(records, comparisons))

@@ -103,6 +103,15 @@ def test_tables_of_several_records_files_pooled_and_by_seed(tmp_path):
     chosen = run(tool + ['--pool', '--seed-list', '1,3,5'])
     assert '| sssd - baseline | +2.0 | +2.0 | +2.0 | +2.00 |' in chosen
     assert '### test\n' in run(tool)  # each experiment on its own
+    # --epochs keeps one schedule's records: a longer run of seed 0 out
+    longer = tmp_path / 'longer.json'
+    longer.write_text(json.dumps([dict(r, epochs=36)
+                                  for r in records('longer', [0])]))
+    first.write_text(json.dumps([dict(r, epochs=18)
+                                 for r in records('test', [0, 1, 2])]))
+    only = run(['tools/digits_benchmark.py', '--table', str(first),
+                str(longer), '--pool', '--epochs', '18'])
+    assert '| sssd - baseline | +1.0 | +2.0 | +1.0 | +1.33 |' in only
     proc = subprocess.run(
         [sys.executable, 'tools/digits_benchmark.py', '--table', str(first),
          str(first), '--pool'], cwd=ROOT, env=tools_env(),

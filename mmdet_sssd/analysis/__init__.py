@@ -1,5 +1,5 @@
 from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
-                               check_anchor_head, entries)
+                               check_anchor_head, entries, level_index)
 from .curve_tables import curve_tables, mean_curve, record_tables
 from .paired_comparison import (comparison_tables, experiment_tables,
                                 paired, paired_table, read_records,
@@ -11,6 +11,7 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
 
 __all__ = [
     'GROUPS', 'GroupSums', 'anchor_groups', 'check_anchor_head', 'entries',
+    'level_index',
     'curve_tables', 'mean_curve', 'record_tables',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
     'read_records', 'sd_interval', 'spread_table', 'summary_table',

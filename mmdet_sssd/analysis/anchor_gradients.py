@@ -89,17 +89,30 @@ def entries(maps: Sequence[Tensor], num_classes: int) -> Tensor:
                       for x in maps], 1)
 
 
+def level_index(logits: Sequence[Tensor], num_classes: int) -> Tensor:
+    """The FPN level (0: the first, finest map) of each classification
+    logit, in :func:`entries`' order: (N, sum_l H_l * W_l * A, K) long."""
+    return entries([torch.full_like(x, i, dtype=torch.long)
+                    for i, x in enumerate(logits)], num_classes)
+
+
 class GroupSums:
     """Sums over batches, per group, of two gradients on the same logits
     (``a``: a distillation term's, ``b``: the detection loss's): entries,
-    sum a, sum b, sum a^2, sum b^2, sum a * b."""
+    sum a, sum b, sum a^2, sum b^2, sum a * b.
 
-    def __init__(self):
-        self.sums = torch.zeros(len(GROUPS), 6, dtype=torch.float64)
+    Args:
+        names (Sequence[str]): The groups' names, in the order of their
+            indices. Defaults to :data:`GROUPS` (:func:`anchor_groups`').
+    """
+
+    def __init__(self, names: Sequence[str] = GROUPS):
+        self.names = tuple(names)
+        self.sums = torch.zeros(len(self.names), 6, dtype=torch.float64)
 
     def add(self, groups: Tensor, a: Tensor, b: Tensor) -> None:
-        """``groups`` (long, indices into :data:`GROUPS`), ``a``, ``b``:
-        tensors of one shape on one device."""
+        """``groups`` (long, indices into the names, e.g. :data:`GROUPS`),
+        ``a``, ``b``: tensors of one shape on one device."""
         a, b = a.double().flatten(), b.double().flatten()
         columns = torch.stack((torch.ones_like(a), a, b, a * a, b * b, a * b),
                               1)
@@ -117,7 +130,7 @@ class GroupSums:
             return (x[i] / x.sum()).item() if x.sum() > 0 else nan
 
         rows = []
-        for i, name in enumerate(GROUPS):
+        for i, name in enumerate(self.names):
             norm = (aa[i] * bb[i]).sqrt()
             rows.append(dict(
                 group=name, entries=share(count, i), a_share=share(aa, i),

@@ -8,7 +8,8 @@ from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.analysis import GROUPS, GroupSums, anchor_groups, entries
+from mmdet_sssd.analysis import (GROUPS, GroupSums, anchor_groups, entries,
+                                 level_index)
 from mmdet_sssd.testing import tiny_detector_cfg
 
 register_all_modules()
@@ -66,6 +67,24 @@ def test_groups_match_what_the_detection_loss_does_on_them():
     assert rows['positive, its own class']['b_mean'] < 0
     assert rows['positive, its own class']['entries'] == pytest.approx(
         (groups == 0).float().mean().item())
+
+    # by FPN level: each level's entries in entries' order, its shares
+    levels = level_index(cls_scores, NUM_CLASSES)
+    assert levels.shape == groups.shape
+    sizes = [x.numel() for x in cls_scores]
+    assert torch.bincount(levels.flatten()).tolist() == sizes
+    assert (levels.flatten(1).diff(dim=1) >= 0).all()  # P3 first
+    names = [f'level {i}' for i in range(len(cls_scores))]
+    by_level = GroupSums(names)
+    by_level.add(levels, grad.abs(), grad)
+    rows = {row['group']: row for row in by_level.table()}
+    assert list(rows) == names
+    for i, x in enumerate(cls_scores):
+        assert rows[names[i]]['entries'] == pytest.approx(
+            sizes[i] / sum(sizes))
+        own = grad[(levels == i)]
+        assert rows[names[i]]['b_share'] == pytest.approx(
+            (own**2).sum().item() / (grad**2).sum().item(), rel=1e-5)
 
 
 @pytest.mark.parametrize('name,head', [

@@ -423,14 +423,26 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                'configs/digits/sssd-decoupled-lam1-warmup3-adl_'
                'retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--losses',
-               'JSDistanceLoss', '--batches', '2', '--anchors',
+               'JSDistanceLoss', '--batches', '2', '--anchors', '--levels',
                '--cfg-options'] + data_options)
     # --anchors: the logit term's gradient on the logits by anchor group,
-    # a second table after the first (a config without the term: refused)
-    first, _, second = out.partition("The logit term's gradient on")
-    groups = {line.split('|')[1].strip(): line.split('|')[2:8]
-              for line in second.splitlines() if line.startswith('| ')}
-    groups.pop('group')
+    # a second table after the first (a config without the term: refused);
+    # --levels: by FPN level, then by level and group
+    first, *split = out.split("The logit term's gradient on")
+    groups, levels, cross = (
+        {line.split('|')[1].strip(): line.split('|')[2:8]
+         for line in table.splitlines() if line.startswith('| ')}
+        for table in split)
+    for table in (groups, levels, cross):
+        table.pop('group')
+    assert list(levels) == [f'stride {s}' for s in (4, 8, 16, 32)]
+    for name, level in levels.items():
+        assert sum(float(g[0]) for key, g in cross.items()
+                   if key.startswith(name + ':')) == pytest.approx(
+                       float(level[0]), abs=3e-4)
+    for column in (0, 1, 2):  # entries, a^2, b^2: all of each
+        assert sum(float(x[column]) for x in levels.values()) == \
+            pytest.approx(1, abs=3e-3)
     assert list(groups) == ['positive, its own class',
                             'positive, other classes',
                             'ignored by the assigner', 'background',

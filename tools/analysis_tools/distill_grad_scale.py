@@ -37,6 +37,13 @@ entries, of the term's squared gradient and of the detection loss's
 over batches, then taken); each one's mean gradient per entry (negative:
 it raises the logits, i.e. the scores).
 
+With ``--levels`` as well, the same split by the FPN level of each entry
+(named by its stride): a table of the levels, all groups together, then
+one of each level's groups. A level's share of the term's squared
+gradient beside its share of the detection loss's says on which levels
+(RetinaNet: which object sizes) the term pulls more than the detector's
+own loss does.
+
 Without CHECKPOINT the model is measured at initialisation. The adapter is
 the one the config trains (for its own ``distill_loss``). Each loss is
 ``Type[:key=value,...]``, e.g. ``JSDistanceLoss:tau=0.5,axis=channel``;
@@ -60,6 +67,9 @@ def parse_args():
                         help='where the logit term\'s gradient goes over '
                         'the anchors (needs a logit_distill_loss and an '
                         'anchor head)')
+    parser.add_argument('--levels', action='store_true',
+                        help='with --anchors: the same split by FPN level '
+                        '(all groups, then each level\'s groups)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the batches drawn (and of a fresh '
                         'initialisation): the same seed, the same numbers')
@@ -122,17 +132,33 @@ def logit_term(model, feats, teacher, samples):
 
 def split_by_anchor(model, term, samples, sums):
     """Adds the batch's logit-term and classification-loss gradients on
-    the student's logits (``term``: :func:`logit_term`'s) to ``sums`` (a
-    ``GroupSums``), by anchor group."""
+    the student's logits (``term``: :func:`logit_term`'s) to ``sums``:
+    one ``GroupSums`` by anchor group, or with ``--levels`` three (by
+    group; by level; by level and group, index ``level * len(GROUPS) +
+    group``)."""
     import torch
 
-    from mmdet_sssd.analysis.anchor_gradients import anchor_groups, entries
+    from mmdet_sssd.analysis.anchor_gradients import (GROUPS, anchor_groups,
+                                                      entries, level_index)
     value, ours, cls = term
     head = model.head_runner.heads[0]
     groups = anchor_groups(head, ours, samples)
     grads = [entries(torch.autograd.grad(v, ours, retain_graph=True),
                      head.num_classes) for v in (value, cls)]
-    sums.add(groups, *grads)
+    sums[0].add(groups, *grads)
+    if len(sums) > 1:
+        levels = level_index(ours, head.num_classes)
+        sums[1].add(levels, *grads)
+        sums[2].add(levels * len(GROUPS) + groups, *grads)
+
+
+def level_sums(head):
+    """The ``GroupSums`` of ``--levels``: by level, by level and group."""
+    from mmdet_sssd.analysis.anchor_gradients import GROUPS, GroupSums
+    names = [f'stride {s[0] if isinstance(s, (tuple, list)) else s}'
+             for s in head.prior_generator.strides]
+    return [GroupSums(names),
+            GroupSums([f'{n}: {g}' for n in names for g in GROUPS])]
 
 
 def measure(model, loader, losses, num_batches, anchor_sums=None):
@@ -216,6 +242,8 @@ def main():
         labels.append(f'{type(model.label_term.logit_loss).__name__} '
                       f'(the config\'s, on the logits)')
     anchor_sums = None
+    if args.levels and not args.anchors:
+        sys.exit('--levels splits the --anchors table: give both')
     if args.anchors:
         if model.label_term.logit_loss is None:
             sys.exit(f'--anchors: {args.config} has no logit_distill_loss '
@@ -226,7 +254,9 @@ def main():
             check_anchor_head(model.head_runner.heads[0])
         except TypeError as e:
             sys.exit(f'--anchors: {e}')
-        anchor_sums = GroupSums()
+        anchor_sums = [GroupSums()]
+        if args.levels:
+            anchor_sums += level_sums(model.head_runner.heads[0])
     loader = Runner.build_dataloader(cfg.train_dataloader)
     (det_value, det_grad), rows = measure(model, loader, losses,
                                           args.batches, anchor_sums)
@@ -245,18 +275,26 @@ def main():
               f'{grad / det_grad:.3f} | {cosine:+.3f} |')
 
     if anchor_sums is not None:
-        print_anchor_table(anchor_sums.table())
+        for i, (sums, by) in enumerate(zip(anchor_sums, (
+                'what the head\'s assigner made of each (anchor, class) '
+                'entry', 'the FPN level of each entry',
+                'the FPN level and the assigner\'s group of each entry '
+                '(empty groups left out)'))):
+            print_anchor_table(sums.table(), by, skip_empty=i == 2)
 
 
-def print_anchor_table(rows):
-    """The ``--anchors`` table of ``GroupSums.table()``'s rows."""
+def print_anchor_table(rows, by, skip_empty=False):
+    """The ``--anchors`` table of ``GroupSums.table()``'s rows; ``by``:
+    what the rows split the entries by; ``skip_empty``: leave out the
+    groups without entries."""
     import math
     print('\nThe logit term\'s gradient on the student\'s classification '
-          'logits (a) and the detection loss\'s (b, loss_cls), by what the '
-          'head\'s assigner made of each (anchor, class) entry\n\n'
+          f'logits (a) and the detection loss\'s (b, loss_cls), by {by}\n\n'
           '| group | share of entries | share of a^2 | share of b^2 | '
           'cosine(a, b) | mean a | mean b |\n|---|---|---|---|---|---|---|')
     for row in rows:
+        if skip_empty and not row['entries']:
+            continue
         # n/a: no cosine where one gradient is 0 (the detection loss on
         # the ignored anchors), no mean for an empty group (no padding)
         cosine, a_mean, b_mean = (

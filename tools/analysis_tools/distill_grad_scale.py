@@ -165,9 +165,10 @@ def measure(model, loader, losses, num_batches, anchor_sums=None):
     """Means over batches: (value, gradient norm on the student's maps) of
     the student's detection loss, and (value, gradient norm, cosine with
     the detection gradient) of each distillation loss, then of the
-    config's logit loss if it has one; with ``anchor_sums`` (a
-    ``GroupSums``), the logit term's and the classification loss's
-    gradients on the student's logits are added to it by anchor group."""
+    config's logit loss if it has one; with ``anchor_sums`` (the
+    ``GroupSums`` of :func:`split_by_anchor`), the logit term's and the
+    classification loss's gradients on the student's logits are added to
+    them."""
     import torch
     import torch.nn.functional as F
 

@@ -116,6 +116,15 @@ class SSSDDistiller(BaseDetector):
             loss and a head trained as ``AnchorHead`` trains it (RetinaNet;
             not FreeAnchor or a sampled head; checked at build time).
             Defaults to False.
+        logit_grad_to (str): Where the logit losses' gradient reaches the
+            student: ``'all'`` (its head's weights and its maps, as ADL
+            trains); ``'head'`` (the head's weights only: the logits are
+            recomputed from detached maps); ``'maps'`` (the maps, hence
+            the neck and backbone, only: the logits are recomputed with the
+            head's weights held). The two restricted ones split the full
+            gradient exactly in two and cost one more head pass; a
+            diagnostic of which path a logit term's effect takes. Needs a
+            logit loss. Defaults to 'all'.
         data_preprocessor (dict, optional): Defaults to the detector's.
         init_cfg (dict or list[dict], optional): Initialization config.
     """
@@ -135,6 +144,7 @@ class SSSDDistiller(BaseDetector):
                  pretrained_teacher: OptConfigType = None,
                  mask_ignored_anchors: bool = False,
                  distill_region: str = 'all',
+                 logit_grad_to: str = 'all',
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
@@ -176,7 +186,8 @@ class SSSDDistiller(BaseDetector):
                                           self.head_runner, channels, levels,
                                           name)
             terms += [pretrained] if pretrained else []
-        check_terms(terms, self.head_runner, name, mask_ignored_anchors)
+        check_terms(terms, self.head_runner, name, mask_ignored_anchors,
+                    logit_grad_to)
         check_region(distill_region,
                      [t.feat_loss for t in terms if t.feat_loss is not None])
         self.distill_region = distill_region
@@ -191,6 +202,7 @@ class SSSDDistiller(BaseDetector):
         self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
         self.mask_ignored_anchors = mask_ignored_anchors
+        self.logit_grad_to = logit_grad_to
         self._register_load_state_dict_pre_hook(self._rename_old_keys)
 
     def _rename_old_keys(self, state_dict: dict, prefix: str, *args) -> None:
@@ -347,6 +359,11 @@ class SSSDDistiller(BaseDetector):
             losses.update(prefixed(teacher_losses))
         for term, (maps, _) in zip(terms, outs):
             losses.update(term.teacher_losses(maps, samples))
+        if logits and self.logit_grad_to != 'all':
+            logits = self.head_runner.logits(
+                feats if self.logit_grad_to == 'maps' else
+                [f.detach() for f in feats],
+                weight_grad=self.logit_grad_to == 'head')
         if phase.detach_student:  # only the adapters learn from the terms
             feats = [f.detach() for f in feats]
             logits = logits and [x.detach() for x in logits]

@@ -217,6 +217,15 @@ class DenseHeadRunner(DetectorRunner):
                             f'softmax')
         return head
 
+    def logits(self, maps: Sequence[Tensor],
+               weight_grad: bool = True) -> List[Tensor]:
+        """The head's classification logits on ``maps``, one (N, A * K,
+        H, W) per level, as :meth:`run` keeps them; with ``weight_grad``
+        False the head's weights get no gradient from them."""
+        head = self.heads[0]
+        with no_weight_grad([head], not weight_grad):
+            return head(tuple(maps))[0]
+
     def anchor_mask_head(self, name: str) -> nn.Module:
         head = self.logit_head(name)
         if not trains_as_anchor_head(head):

@@ -85,8 +85,12 @@ def build_pretrained(cfg: Optional[dict], runner: DetectorRunner,
 
 
 def check_terms(terms: Sequence[DistillTerm], runner: DetectorRunner,
-                name: str, mask_ignored_anchors: bool) -> None:
+                name: str, mask_ignored_anchors: bool,
+                logit_grad_to: str = 'all') -> None:
     """Build-time checks of what the distiller was asked to combine."""
+    if logit_grad_to not in ('all', 'head', 'maps'):
+        raise ValueError(f"SSSDDistiller: logit_grad_to must be 'all', "
+                         f"'head' or 'maps', got {logit_grad_to!r}")
     if not terms:
         raise ValueError('SSSDDistiller: nothing to distil from; give a '
                          'teacher, a pretrained_teacher or both')
@@ -99,6 +103,11 @@ def check_terms(terms: Sequence[DistillTerm], runner: DetectorRunner,
                 'losses; give logit_distill_loss or '
                 'pretrained_teacher.logit_loss')
         runner.anchor_mask_head(name)
+    if logit_grad_to != 'all' and not any(t.with_logits for t in terms):
+        raise ValueError(
+            f'SSSDDistiller: logit_grad_to={logit_grad_to!r} routes the '
+            f'logit losses\' gradient; give logit_distill_loss or '
+            f'pretrained_teacher.logit_loss')
 
 
 def prefixed(losses: dict, prefix: str = 'teacher.') -> dict:

@@ -437,3 +437,41 @@ def test_init_weights_reaches_the_teacher_through_its_term():
     assert not model.teacher.is_init
     model.init_weights()
     assert model.teacher.is_init
+
+
+def test_logit_grad_to_splits_the_logit_terms_gradient():
+    """'head' and 'maps' each keep one part of the full term's gradient,
+    exactly, and none of the other; the loss value is the same."""
+    set_iter(10)
+    name = DETECTORS[0]
+
+    def term_grads(route):
+        model = build(name, logit_distill_loss=dict(
+            type='AdaptiveDistillLoss'), logit_grad_to=route)
+        losses = model(**batch(model, num_items=(3, 2)), mode='loss')
+        losses['loss_distill_logits'].backward()
+        flat = lambda m: torch.cat([  # noqa: E731
+            (p.grad if p.grad is not None else torch.zeros_like(p))
+            .flatten() for p in m.parameters()])
+        return (losses['loss_distill_logits'].detach(),
+                flat(model.student.bbox_head), flat(model.student.neck))
+
+    value, head, neck = term_grads('all')
+    assert head.abs().sum() > 0 and neck.abs().sum() > 0
+    value_h, head_h, neck_h = term_grads('head')
+    value_m, head_m, neck_m = term_grads('maps')
+    torch.testing.assert_close(value_h, value)
+    torch.testing.assert_close(value_m, value)
+    torch.testing.assert_close(head_h, head)
+    assert not neck_h.any()
+    torch.testing.assert_close(neck_m, neck)
+    assert not head_m.any()
+
+
+def test_logit_grad_to_is_checked_at_build():
+    name = DETECTORS[0]
+    with pytest.raises(ValueError, match="'all', 'head' or 'maps'"):
+        build(name, logit_grad_to='neck',
+              logit_distill_loss=dict(type='AdaptiveDistillLoss'))
+    with pytest.raises(ValueError, match='give logit_distill_loss'):
+        build(name, logit_grad_to='head')

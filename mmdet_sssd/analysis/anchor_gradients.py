@@ -119,6 +119,14 @@ class GroupSums:
         self.sums += columns.new_zeros(self.sums.shape).index_add_(
             0, groups.flatten(), columns).cpu()
 
+    def merged(self, index: Sequence[int],
+               names: Sequence[str]) -> 'GroupSums':
+        """The sums with groups merged (the sums add): group ``i`` goes
+        into ``names[index[i]]``; e.g. by level from by level and group."""
+        out = GroupSums(names)
+        out.sums.index_add_(0, torch.as_tensor(index), self.sums)
+        return out
+
     def table(self) -> List[Dict[str, float]]:
         """Per group: its share of the entries, of ``a``'s squared norm and
         of ``b``'s; the cosine of ``a`` and ``b`` on it; each one's mean

@@ -85,6 +85,18 @@ def test_groups_match_what_the_detection_loss_does_on_them():
         own = grad[(levels == i)]
         assert rows[names[i]]['b_share'] == pytest.approx(
             (own**2).sum().item() / (grad**2).sum().item(), rel=1e-5)
+    # merged from the sums by level and group: the same as added directly
+    cross = GroupSums([f'{n}: {g}' for n in names for g in GROUPS])
+    cross.add(levels * len(GROUPS) + groups, grad.abs(), grad)
+    index = range(len(cross.names))
+    torch.testing.assert_close(
+        cross.merged([i // len(GROUPS) for i in index], names).sums,
+        by_level.sums)
+    direct = GroupSums()
+    direct.add(groups, grad.abs(), grad)
+    merged = cross.merged([i % len(GROUPS) for i in index], GROUPS)
+    assert merged.names == GROUPS
+    torch.testing.assert_close(merged.sums, direct.sums)
 
 
 @pytest.mark.parametrize('name,head', [

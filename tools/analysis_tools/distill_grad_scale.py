@@ -132,10 +132,9 @@ def logit_term(model, feats, teacher, samples):
 
 def split_by_anchor(model, term, samples, sums):
     """Adds the batch's logit-term and classification-loss gradients on
-    the student's logits (``term``: :func:`logit_term`'s) to ``sums``:
-    one ``GroupSums`` by anchor group, or with ``--levels`` three (by
-    group; by level; by level and group, index ``level * len(GROUPS) +
-    group``)."""
+    the student's logits (``term``: :func:`logit_term`'s) to ``sums``, a
+    ``GroupSums`` by anchor group, or with ``--levels`` by level and group
+    (index ``level * len(GROUPS) + group``: :func:`level_tables`)."""
     import torch
 
     from mmdet_sssd.analysis.anchor_gradients import (GROUPS, anchor_groups,
@@ -145,20 +144,31 @@ def split_by_anchor(model, term, samples, sums):
     groups = anchor_groups(head, ours, samples)
     grads = [entries(torch.autograd.grad(v, ours, retain_graph=True),
                      head.num_classes) for v in (value, cls)]
-    sums[0].add(groups, *grads)
-    if len(sums) > 1:
-        levels = level_index(ours, head.num_classes)
-        sums[1].add(levels, *grads)
-        sums[2].add(levels * len(GROUPS) + groups, *grads)
+    if len(sums.names) > len(GROUPS):
+        groups = level_index(ours, head.num_classes) * len(GROUPS) + groups
+    sums.add(groups, *grads)
 
 
 def level_sums(head):
-    """The ``GroupSums`` of ``--levels``: by level, by level and group."""
+    """The ``GroupSums`` of ``--levels``: by level and group."""
     from mmdet_sssd.analysis.anchor_gradients import GROUPS, GroupSums
-    names = [f'stride {s[0] if isinstance(s, (tuple, list)) else s}'
-             for s in head.prior_generator.strides]
-    return [GroupSums(names),
-            GroupSums([f'{n}: {g}' for n in names for g in GROUPS])]
+    return GroupSums([f'{n}: {g}' for n in level_names(head)
+                      for g in GROUPS])
+
+
+def level_names(head):
+    """The head's FPN levels by stride: 'stride 8', ..."""
+    return [f'stride {s[0] if isinstance(s, (tuple, list)) else s}'
+            for s in head.prior_generator.strides]
+
+
+def level_tables(sums, head):
+    """By group, by level, by level and group, from ``level_sums``'."""
+    from mmdet_sssd.analysis.anchor_gradients import GROUPS
+    cross = range(len(sums.names))
+    return [sums.merged([i % len(GROUPS) for i in cross], GROUPS),
+            sums.merged([i // len(GROUPS) for i in cross],
+                        level_names(head)), sums]
 
 
 def measure(model, loader, losses, num_batches, anchor_sums=None):
@@ -255,9 +265,8 @@ def main():
             check_anchor_head(model.head_runner.heads[0])
         except TypeError as e:
             sys.exit(f'--anchors: {e}')
-        anchor_sums = [GroupSums()]
-        if args.levels:
-            anchor_sums += level_sums(model.head_runner.heads[0])
+        anchor_sums = level_sums(model.head_runner.heads[0]) \
+            if args.levels else GroupSums()
     loader = Runner.build_dataloader(cfg.train_dataloader)
     (det_value, det_grad), rows = measure(model, loader, losses,
                                           args.batches, anchor_sums)
@@ -276,7 +285,9 @@ def main():
               f'{grad / det_grad:.3f} | {cosine:+.3f} |')
 
     if anchor_sums is not None:
-        for i, (sums, by) in enumerate(zip(anchor_sums, (
+        tables = level_tables(anchor_sums, model.head_runner.heads[0]) \
+            if args.levels else [anchor_sums]
+        for i, (sums, by) in enumerate(zip(tables, (
                 'what the head\'s assigner made of each (anchor, class) '
                 'entry', 'the FPN level of each entry',
                 'the FPN level and the assigner\'s group of each entry '

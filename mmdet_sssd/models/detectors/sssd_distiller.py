@@ -359,7 +359,9 @@ class SSSDDistiller(BaseDetector):
             losses.update(prefixed(teacher_losses))
         for term, (maps, _) in zip(terms, outs):
             losses.update(term.teacher_losses(maps, samples))
-        if logits and self.logit_grad_to != 'all':
+        # in the warm-up the logits are detached below: no pass to spare
+        if logits and self.logit_grad_to != 'all' and \
+                not phase.detach_student:
             logits = self.head_runner.logits(
                 feats if self.logit_grad_to == 'maps' else
                 [f.detach() for f in feats],

@@ -468,6 +468,25 @@ def test_logit_grad_to_splits_the_logit_terms_gradient():
     assert not head_m.any()
 
 
+@pytest.mark.parametrize('route', ['head', 'maps'])
+def test_logit_grad_to_adds_no_head_pass_in_the_warmup(route, monkeypatch):
+    """The restricted logits are recomputed after the warm-up only: in it
+    the student's logits are detached anyway."""
+    from mmdet_sssd.models.distill.phases import Phase
+    model = build(DETECTORS[0], distill_warmup=5, logit_grad_to=route,
+                  logit_distill_loss=dict(type='AdaptiveDistillLoss'))
+    calls = []
+    recompute = model.head_runner.logits
+    monkeypatch.setattr(model.head_runner, 'logits',
+                        lambda *a, **k: calls.append(1) or recompute(*a, **k))
+    inputs = batch(model, num_items=(3, 2))
+    for in_warmup in (True, False):
+        model.phase = Phase(detach_student=in_warmup)
+        losses = model(**inputs, mode='loss')
+        assert 'loss_distill_logits' in losses
+        assert len(calls) == (0 if in_warmup else 1)
+
+
 def test_logit_grad_to_is_checked_at_build():
     name = DETECTORS[0]
     with pytest.raises(ValueError, match="'all', 'head' or 'maps'"):

@@ -130,11 +130,12 @@ def logit_term(model, feats, teacher, samples):
     return loss(flat(ours), flat(theirs).detach(), weight=mask), ours, cls
 
 
-def split_by_anchor(model, term, samples, sums):
+def split_by_anchor(model, term, samples, sums, levels=False):
     """Adds the batch's logit-term and classification-loss gradients on
     the student's logits (``term``: :func:`logit_term`'s) to ``sums``, a
-    ``GroupSums`` by anchor group, or with ``--levels`` by level and group
-    (index ``level * len(GROUPS) + group``: :func:`level_tables`)."""
+    ``GroupSums`` by anchor group, or with ``levels`` (``--levels``) the
+    ``GroupSums`` of :func:`level_sums`, by level and group (index
+    ``level * len(GROUPS) + group``: :func:`level_tables`)."""
     import torch
 
     from mmdet_sssd.analysis.anchor_gradients import (GROUPS, anchor_groups,
@@ -144,7 +145,7 @@ def split_by_anchor(model, term, samples, sums):
     groups = anchor_groups(head, ours, samples)
     grads = [entries(torch.autograd.grad(v, ours, retain_graph=True),
                      head.num_classes) for v in (value, cls)]
-    if len(sums.names) > len(GROUPS):
+    if levels:
         groups = level_index(ours, head.num_classes) * len(GROUPS) + groups
     sums.add(groups, *grads)
 
@@ -171,14 +172,15 @@ def level_tables(sums, head):
                         level_names(head)), sums]
 
 
-def measure(model, loader, losses, num_batches, anchor_sums=None):
+def measure(model, loader, losses, num_batches, anchor_sums=None,
+            levels=False):
     """Means over batches: (value, gradient norm on the student's maps) of
     the student's detection loss, and (value, gradient norm, cosine with
     the detection gradient) of each distillation loss, then of the
     config's logit loss if it has one; with ``anchor_sums`` (the
-    ``GroupSums`` of :func:`split_by_anchor`), the logit term's and the
-    classification loss's gradients on the student's logits are added to
-    them."""
+    ``GroupSums`` of :func:`split_by_anchor`, by level and group with
+    ``levels``), the logit term's and the classification loss's gradients
+    on the student's logits are added to them."""
     import torch
     import torch.nn.functional as F
 
@@ -215,7 +217,7 @@ def measure(model, loader, losses, num_batches, anchor_sums=None):
             term = logit_term(model, feats, teacher, samples)
             values.append(term[0])
             if anchor_sums is not None:
-                split_by_anchor(model, term, samples, anchor_sums)
+                split_by_anchor(model, term, samples, anchor_sums, levels)
         for total, value in zip(sums, values):
             grad = _flat_grad(value, feats)
             total[0] += value.item()
@@ -269,7 +271,8 @@ def main():
             if args.levels else GroupSums()
     loader = Runner.build_dataloader(cfg.train_dataloader)
     (det_value, det_grad), rows = measure(model, loader, losses,
-                                          args.batches, anchor_sums)
+                                          args.batches, anchor_sums,
+                                          args.levels)
     ref = rows[0][1]
     where = (f'checkpoint {args.checkpoint}' if args.checkpoint else
              'at initialisation')

@@ -1,7 +1,6 @@
 from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
                                check_anchor_head, entries, level_index)
 from .curve_tables import curve_tables, mean_curve, record_tables
-from .iteration_rates import log_times, probe_times, rates_table
 from .paired_comparison import (comparison_tables, experiment_tables,
                                 paired, paired_table, read_records,
                                 sd_interval, spread_table, summary_table,
@@ -14,7 +13,6 @@ __all__ = [
     'GROUPS', 'GroupSums', 'anchor_groups', 'check_anchor_head', 'entries',
     'level_index',
     'curve_tables', 'mean_curve', 'record_tables',
-    'log_times', 'probe_times', 'rates_table',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
     'read_records', 'sd_interval', 'spread_table', 'summary_table',
     't_interval', 't_test_p', 'verdict', 'attention_routing',

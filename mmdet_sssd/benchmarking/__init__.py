@@ -3,6 +3,7 @@
 (:class:`PairedJob`) through mmengine's launchers, what is read back from
 each run, the figures, the step timing, and the digits benchmark as one
 preset. The statistics and tables: :mod:`mmdet_sssd.analysis`."""
+from .iteration_rates import probe_times, rates_table
 from .launch import LAUNCHERS, Launcher, test_command, tool, train_command
 from .paired_job import PairedJob, seed_options
 from .plots import plot_curves
@@ -13,6 +14,7 @@ from .run_records import (METRICS, code_version, curves, machine,
 from .step_cost import Floor, step_cost
 
 __all__ = [
+    'probe_times', 'rates_table',
     'LAUNCHERS', 'Launcher', 'test_command', 'tool', 'train_command',
     'PairedJob', 'seed_options', 'plot_curves', 'box_iou', 'count_matches',
     'pseudo_quality', 'METRICS', 'code_version', 'curves', 'machine',

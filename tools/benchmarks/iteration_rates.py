@@ -5,17 +5,17 @@
                                                [--json OUT.json]
 
 Each PROBE is a work dir of ``tools/digits_benchmark.py`` (its runs
-``<arm>_seed<N>/train.log``, e.g. as ``tools/benchmarks/
+``<arm>_seed<N>``, e.g. as ``tools/benchmarks/
 digits_rate_probe.sh`` leaves them), or a JSON file that ``--json``
 wrote. Prints, per probe and arm, the mean seconds per iteration and the
 iterations per second of all the probe's runs together
-(:func:`mmdet_sssd.analysis.iteration_rates.rates_table`).
+(:func:`mmdet_sssd.benchmarking.iteration_rates.rates_table`).
 """
 import argparse
 import json
 import os.path as osp
 
-from mmdet_sssd.analysis.iteration_rates import probe_times, rates_table
+from mmdet_sssd.benchmarking.iteration_rates import probe_times, rates_table
 
 
 def main():

@@ -1,12 +1,12 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
-"""How fast trainings ran: seconds per iteration from mmengine's text logs.
+"""How fast trainings ran: seconds per iteration of a job's runs.
 
 A probe of a job's speed (``tools/benchmarks/digits_rate_probe.sh``) runs
 several trainings at once for a while and stops them; this reads each
-run's ``train.log`` (the ``Epoch(train)`` lines' ``time`` and
-``data_time``, mmengine's mean over each logging interval) and tabulates,
-per arm, the mean seconds per iteration of its runs and the iterations
-per second of all runs together.
+run's logged ``time`` and ``data_time`` (mmengine's mean over each
+logging interval, from the run's scalars: :func:`read_scalars`) and
+tabulates, per arm, the mean seconds per iteration of its runs and the
+iterations per second of all runs together.
 """
 import glob
 import os.path as osp
@@ -14,32 +14,24 @@ import re
 import statistics
 from typing import Dict, List
 
-_TRAIN_LINE = re.compile(r'Epoch\(train\).*?\stime: ([0-9.]+)\s+'
-                         r'data_time: ([0-9.]+)')
+from .run_records import read_scalars
+
 _RUN_DIR = re.compile(r'^(?P<arm>.+)_seed(?P<seed>\d+)$')
 
 
-def log_times(path: str) -> Dict[str, List[float]]:
-    """``{'time': [...], 'data_time': [...]}``: one value per logged
-    training interval of the mmengine log at ``path``."""
-    times = dict(time=[], data_time=[])
-    with open(path, errors='replace') as f:
-        for line in f:
-            match = _TRAIN_LINE.search(line)
-            if match:
-                times['time'].append(float(match.group(1)))
-                times['data_time'].append(float(match.group(2)))
-    return times
-
-
 def probe_times(work_dir: str) -> Dict[str, Dict[str, List[float]]]:
-    """The logged times of each run ``<work_dir>/<arm>_seed<N>/train.log``,
-    keyed by the run dir's name."""
+    """``{run: {'time': [...], 'data_time': [...]}}``: one value per
+    logged training interval of each run ``<work_dir>/<arm>_seed<N>``
+    that logged any, keyed by the run dir's name."""
     runs = {}
-    for log in sorted(glob.glob(osp.join(work_dir, '*', 'train.log'))):
-        name = osp.basename(osp.dirname(log))
-        if _RUN_DIR.match(name):
-            runs[name] = log_times(log)
+    for scalars in sorted(glob.glob(osp.join(work_dir, '*', '*', 'vis_data',
+                                             'scalars.json'))):
+        run_dir = osp.dirname(osp.dirname(osp.dirname(scalars)))
+        name = osp.basename(run_dir)
+        if _RUN_DIR.match(name) and name not in runs:
+            train, _ = read_scalars(run_dir)
+            runs[name] = {key: [r[key] for r in train]
+                          for key in ('time', 'data_time')}
     return runs
 
 

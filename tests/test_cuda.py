@@ -100,6 +100,9 @@ def digits_model_and_runner(path, tmp_path, name, score_thr=None,
     # the recommended recipe: the decoupled head and ADL's logit term
     ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
      'digits.py', {}),
+    # the logit term's gradient on one path: a second head pass on the device
+    ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
+     'digits.py', dict(logit_grad_to='head')),
 ])
 def test_distiller_forward_on_cuda_matches_cpu(path, options, tmp_path,
                                                monkeypatch):

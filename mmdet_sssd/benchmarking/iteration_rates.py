@@ -24,12 +24,11 @@ def probe_times(work_dir: str) -> Dict[str, Dict[str, List[float]]]:
     logged training interval of each run ``<work_dir>/<arm>_seed<N>``
     that logged any, keyed by the run dir's name."""
     runs = {}
-    for scalars in sorted(glob.glob(osp.join(work_dir, '*', '*', 'vis_data',
-                                             'scalars.json'))):
-        run_dir = osp.dirname(osp.dirname(osp.dirname(scalars)))
+    for run_dir in sorted(glob.glob(osp.join(work_dir, '*'))):
         name = osp.basename(run_dir)
-        if _RUN_DIR.match(name) and name not in runs:
-            train, _ = read_scalars(run_dir)
+        if _RUN_DIR.match(name) and glob.glob(
+                osp.join(run_dir, '*', 'vis_data', 'scalars.json')):
+            train, _ = read_scalars(run_dir)  # its newest attempt
             runs[name] = {key: [r[key] for r in train]
                           for key in ('time', 'data_time')}
     return runs

@@ -14,7 +14,7 @@ import re
 import statistics
 from typing import Dict, List
 
-from .run_records import read_scalars
+from .run_records import read_scalars, scalars_files
 
 _RUN_DIR = re.compile(r'^(?P<arm>.+)_seed(?P<seed>\d+)$')
 
@@ -26,8 +26,8 @@ def probe_times(work_dir: str) -> Dict[str, Dict[str, List[float]]]:
     runs = {}
     for run_dir in sorted(glob.glob(osp.join(work_dir, '*'))):
         name = osp.basename(run_dir)
-        if _RUN_DIR.match(name) and glob.glob(
-                osp.join(run_dir, '*', 'vis_data', 'scalars.json')):
+        if (_RUN_DIR.match(name) and osp.isdir(run_dir)
+                and scalars_files(run_dir)):
             train, _ = read_scalars(run_dir)  # its newest attempt
             runs[name] = {key: [r[key] for r in train]
                           for key in ('time', 'data_time')}

@@ -71,12 +71,17 @@ def test_record(metrics: dict) -> dict:
     return record
 
 
+def scalars_files(work_dir: str) -> List[str]:
+    """The ``<timestamp>/vis_data/scalars.json`` of each attempt mmengine
+    logged in ``work_dir``, oldest first (empty if none)."""
+    paths = (osp.join(work_dir, d, 'vis_data', 'scalars.json')
+             for d in sorted(os.listdir(work_dir)))
+    return [p for p in paths if osp.isfile(p)]
+
+
 def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
     """Train and val records of the newest run in ``work_dir``."""
-    runs = sorted(d for d in os.listdir(work_dir)
-                  if osp.isfile(osp.join(work_dir, d, 'vis_data',
-                                         'scalars.json')))
-    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+    with open(scalars_files(work_dir)[-1]) as f:
         records = [json.loads(line) for line in f]
     train = [r for r in records if 'lr' in r]
     # one record per validation

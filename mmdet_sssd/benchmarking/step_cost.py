@@ -105,19 +105,31 @@ def _train_step(model, optim, batch) -> float:
     return time.perf_counter() - start
 
 
+def _per_step(times: List[float], interval: int) -> List[float]:
+    """Seconds per step: with a ``distill_interval`` of k, the mean of each
+    k steps from a distilling one (the timed steps start at step 2)."""
+    if interval == 1:
+        return times
+    skip = -2 % interval  # the first timed step that distils
+    return [statistics.mean(times[i:i + interval])
+            for i in range(skip, len(times) - interval + 1, interval)]
+
+
 def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
               num_train: int, side: Optional[int] = None,
               device: str = 'cpu') -> str:
     """Median seconds of one training step (forward, backward, AdamW step)
     of each (name, config) of ``configs``, the configs' steps interleaved
     on one thread so that they share the machine's load alike; also times
-    the config's whole schedule (steps per run x median). With a config
+    the config's whole schedule (steps per run x median); a distiller's
+    ``distill_interval`` is honoured (its steps timed in groups). With a config
     named ``baseline``, its floor too. ``side``: every ``Resize`` at that
     many pixels (the digits job's layout); ``device``: where the models
     train (the data is loaded on the CPU). Returns a markdown table."""
     from mmdet.utils import register_all_modules
 
     import mmdet_sssd  # noqa: F401
+    from mmdet_sssd.models.distill.phases import Phase
     register_all_modules()
     torch.set_num_threads(1)
     models, batches = {}, {}
@@ -130,6 +142,8 @@ def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
     times = {name: [] for name in models}
     for i in range(steps + 2):
         for name, (model, optim, bs, _) in models.items():
+            if hasattr(model, 'phases'):  # which steps distil
+                model.phase = Phase(distill=model.phases.at(i, 0).distill)
             spent = _train_step(model, optim,
                                 batches[bs][i % len(batches[bs])])
             if i >= 2:  # the first steps warm up the allocator
@@ -139,6 +153,9 @@ def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,
              '| config | batch | s / step (median) | x baseline | steps '
              f'per run ({num_train} images) | s of steps per run |',
              '|---|---|---|---|---|---|']
+    for name, (model, *_) in models.items():
+        times[name] = _per_step(times[name], getattr(
+            getattr(model, 'phases', None), 'interval', 1))
     base = statistics.median(times.get('baseline') or next(iter(
         times.values())))
     for name, (_, _, bs, iters) in models.items():

@@ -14,9 +14,10 @@ DATA_BATCH = Optional[dict]
 class AdaptiveDistillCoefHook(Hook):
     """Sets the distillation coefficient lambda of a distiller every iteration
     ("stepwise" in SSSD), logs it as ``distill_coef``, and sets the
-    distiller's training phase (its ``distill_warmup`` and
-    ``backbone_freeze``, :mod:`mmdet_sssd.models.distill.phases`): the
-    whole schedule in one place.
+    distiller's training phase (its ``distill_warmup``,
+    ``backbone_freeze`` and ``distill_interval``,
+    :mod:`mmdet_sssd.models.distill.phases`): the whole schedule in one
+    place.
 
     Rules:
 
@@ -86,6 +87,16 @@ class AdaptiveDistillCoefHook(Hook):
 
     def before_run(self, runner) -> None:
         model = self._distiller(runner)
+        interval = getattr(getattr(model, 'phases', None), 'interval', 1)
+        if interval > 1 and getattr(runner.model, 'find_unused_parameters',
+                                    True) is False:
+            # the teachers get no gradient in the iterations they skip
+            raise ValueError(
+                f'SSSDDistiller(distill_interval={interval}) under DDP '
+                f'needs find_unused_parameters=True: the teachers and '
+                f'adapters get no gradient in the iterations without '
+                f'distillation; set find_unused_parameters = True in the '
+                f'config')
         if self.base_coef is None:
             self.base_coef = float(model.distill_coef)
             self._check(self.base_coef, self.gamma)

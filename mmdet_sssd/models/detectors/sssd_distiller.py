@@ -97,6 +97,15 @@ class SSSDDistiller(BaseDetector):
             to the student's backbone. Defaults to 0.
         by_epoch (bool): Units of the two phases, which need the
             :class:`AdaptiveDistillCoefHook`. Defaults to False.
+        distill_interval (int): The teachers, their head passes and the
+            distillation losses run in one training iteration of every
+            ``distill_interval`` (the runner's iteration a multiple of it);
+            in the others the student trains alone, at a plain student
+            step's cost (a cost lever, measured in
+            docs/benchmarks/digits). Needs the
+            :class:`AdaptiveDistillCoefHook`; under DDP,
+            ``find_unused_parameters=True`` (the hook checks). Defaults to
+            1: every iteration.
         logit_distill_loss (dict, optional): Loss between the head's
             classification logits on the student and on the teacher maps.
             Defaults to None.
@@ -140,6 +149,7 @@ class SSSDDistiller(BaseDetector):
                  distill_warmup: int = 0,
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
+                 distill_interval: int = 1,
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
                  mask_ignored_anchors: bool = False,
@@ -149,6 +159,11 @@ class SSSDDistiller(BaseDetector):
                  init_cfg: OptMultiConfig = None) -> None:
         detector = copy.deepcopy(detector)
         check_head_setting(teacher_trains_head, distill_warmup)
+        if isinstance(distill_interval, bool) or not isinstance(
+                distill_interval, int) or distill_interval < 1:
+            raise ValueError(f'SSSDDistiller: distill_interval must be an '
+                             f'int >= 1 (1: distil every iteration), got '
+                             f'{distill_interval!r}')
         if level_weights not in ('uniform', 'size'):
             raise ValueError(f"SSSDDistiller: level_weights must be "
                              f"'uniform' or 'size', got {level_weights!r}")
@@ -195,7 +210,7 @@ class SSSDDistiller(BaseDetector):
         #: the teachers and their losses, one term each
         self.terms = ModuleList(terms)  # mmengine's: init_weights recurses
         self.phases = DistillPhases(distill_warmup, backbone_freeze,
-                                    by_epoch)
+                                    by_epoch, distill_interval)
         #: set every iteration by AdaptiveDistillCoefHook
         self.phase: Optional[Phase] = None
         self.level_weights = level_weights
@@ -342,6 +357,10 @@ class SSSDDistiller(BaseDetector):
                 else feats
         else:
             feats = self.student.extract_feat(batch_inputs)
+        if not phase.distill:  # distill_interval: the student alone
+            losses = self.head_runner.run([feats], samples, [True])[0].losses
+            check_losses(losses, feats, samples)
+            return losses
         terms: List[DistillTerm] = list(self.terms)
         outs = [t.teach(feats, batch_inputs, samples, self.data_preprocessor)
                 for t in terms]

@@ -1,6 +1,7 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The distiller's schedule in one place: lambda and the training phases
-(distillation warm-up, backbone freeze). The distiller holds
+(distillation warm-up, backbone freeze, the iterations that distil). The
+distiller holds
 the phase lengths (:class:`DistillPhases`, from its config);
 :class:`AdaptiveDistillCoefHook` sets lambda and the :class:`Phase` of every
 iteration from the runner's iteration, epoch and LR, so a resumed run enters
@@ -15,23 +16,30 @@ class Phase(NamedTuple):
     detach_student: bool = False
     #: no gradients to the student's backbone
     freeze_backbone: bool = False
+    #: the teachers and the distillation losses run; False: the student
+    #: trains alone (its detection loss) in this iteration
+    distill: bool = True
 
 
 class DistillPhases(NamedTuple):
-    """Phase lengths in iterations (epochs if ``by_epoch``)."""
+    """Phase lengths in iterations (epochs if ``by_epoch``), and
+    ``interval``: the teachers run in one iteration of every ``interval``
+    (always counted in iterations), the first one included."""
     warmup: int = 0
     backbone_freeze: int = 0
     by_epoch: bool = False
+    interval: int = 1
 
     @property
     def active(self) -> bool:
-        return bool(self.warmup or self.backbone_freeze)
+        return bool(self.warmup or self.backbone_freeze or self.interval > 1)
 
     def at(self, iteration: int, epoch: int) -> Phase:
         """The phase of an iteration (0-based counters of the runner)."""
         step = epoch if self.by_epoch else iteration
         return Phase(detach_student=step < self.warmup,
-                     freeze_backbone=step < self.backbone_freeze)
+                     freeze_backbone=step < self.backbone_freeze,
+                     distill=iteration % self.interval == 0)
 
     def current(self, phase: Optional[Phase]) -> Phase:
         """``phase`` as the hook set it; no phase before the hook ran,

@@ -5,6 +5,7 @@ import copy
 import itertools
 import json
 import math
+import os
 
 import os.path as osp
 from types import SimpleNamespace
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmdet.registry import HOOKS, PARAM_SCHEDULERS
+from mmdet.registry import HOOKS, MODELS, PARAM_SCHEDULERS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -296,9 +297,49 @@ def test_phases_set_every_iteration(tmp_path, coco_root, distiller_cfg):
     runner = make_runner(tmp_path, coco_root, model,
                          hook=dict(rule='constant'))
     runner.train()
-    # (detach_student, freeze_backbone) of iterations 0-7 of 8
+    # (detach_student, freeze_backbone, distill) of iterations 0-7 of 8
     assert [r['phase'] for r in records(runner)] == [
-        (True, True), (True, False)] + [(False, False)] * 6
+        (True, True, True), (True, False, True)] + [(False, False, True)] * 6
+
+
+def test_distill_interval_trains_the_student_alone_between(
+        tmp_path, coco_root, distiller_cfg):
+    model = dict(distiller_cfg, distill_interval=3)
+    runner = make_runner(tmp_path, coco_root, model,
+                         hook=dict(rule='constant'))
+    runner.train()
+    assert [r['phase'][2] for r in records(runner)] == [
+        i % 3 == 0 for i in range(8)]
+    # the distillation and teacher losses were logged in iterations 0, 3
+    # and 6 only; the student's in all 8
+    hub = runner.message_hub
+    assert len(hub.get_scalar('train/loss_distill').data[0]) == 3
+    assert len(hub.get_scalar('train/teacher.loss_cls').data[0]) == 3
+    assert len(hub.get_scalar('train/loss_cls').data[0]) == 8
+
+
+def test_distill_interval_under_ddp_needs_unused_parameters(
+        tmp_path, coco_root, distiller_cfg, monkeypatch):
+    import torch.distributed as dist
+    from mmengine.model import MMDistributedDataParallel
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    monkeypatch.setenv('MASTER_PORT', str(29500 + os.getpid() % 1000))
+    dist.init_process_group('gloo', rank=0, world_size=1)
+    try:
+        for unused, interval in [(False, 2), (True, 2), (False, 1)]:
+            model = MODELS.build(dict(distiller_cfg,
+                                      distill_interval=interval))
+            runner = SimpleNamespace(model=MMDistributedDataParallel(
+                module=model, find_unused_parameters=unused))
+            hook = AdaptiveDistillCoefHook(rule='constant')
+            if unused or interval == 1:
+                hook.before_run(runner)
+            else:
+                with pytest.raises(ValueError,
+                                   match='find_unused_parameters=True'):
+                    hook.before_run(runner)
+    finally:
+        dist.destroy_process_group()
 
 
 def test_phases_set_every_epoch(tmp_path, coco_root, distiller_cfg):
@@ -309,7 +350,8 @@ def test_phases_set_every_epoch(tmp_path, coco_root, distiller_cfg):
     runner.train()
     # 2 iterations per epoch (4 images, batch 2)
     assert [r['phase'] for r in records(runner)] == [
-        (True, True)] * 2 + [(False, True)] * 2 + [(False, False)] * 2
+        (True, True, True)] * 2 + [(False, True, True)] * 2 + [
+            (False, False, True)] * 2
 
 
 @pytest.mark.parametrize('hook', [
@@ -341,7 +383,8 @@ def test_resume_gives_uninterrupted_values(tmp_path, coco_root,
         assert got['coef'] == pytest.approx(want['coef'], rel=1e-12)
         assert got['lr'] == pytest.approx(want['lr'], rel=1e-12)
         assert got['phase'] == want['phase']
-    assert [r['phase'] for r in recs] == [(True, False)] + [(False, False)] * 3
+    assert [r['phase'] for r in recs] == [(True, False, True)] + [
+        (False, False, True)] * 3
     # the resumed message hub continues the logged history
     assert hub_coefs(second) == pytest.approx(
         [r['coef'] for r in expected])

@@ -177,6 +177,42 @@ def test_phases_at(by_epoch):
     assert seen[1] == Phase(detach_student=True, freeze_backbone=False)
     assert seen[2:] == [Phase()] * 8
     assert not DistillPhases().active and phases.active
+    every3 = DistillPhases(interval=3, by_epoch=by_epoch)
+    assert every3.active  # the hook sets which iterations distil
+    # counted in iterations, whatever the units of the other phases
+    assert [every3.at(i, 0).distill for i in range(7)] == [
+        True, False, False, True, False, False, True]
+
+
+@pytest.mark.parametrize('name', [DETECTORS[0], DETECTORS[-3]])
+def test_distill_interval_skips_the_teachers(name):
+    model = build(name, distill_interval=2)
+    student = MODELS.build(tiny_detector_cfg(name, num_classes=NUM_CLASSES))
+    student.load_state_dict(model.student.state_dict())
+    data = batch(model, name)
+    model.phase = model.phases.at(1, 0)  # an iteration between two
+    assert not model.phase.distill
+    torch.manual_seed(1)  # the RPN and RoI samplers draw
+    losses = model(**copy.deepcopy(data), mode='loss')
+    torch.manual_seed(1)
+    plain = student(**copy.deepcopy(data), mode='loss')
+    # what the plain student computes, nothing more
+    assert losses.keys() == plain.keys()
+    torch.testing.assert_close(total(losses), total(plain))
+    total(losses).backward()
+    assert all(g is None for g in grads(model.terms))
+    model.zero_grad(set_to_none=True)
+    model.phase = model.phases.at(2, 0)
+    losses = model(**copy.deepcopy(data), mode='loss')
+    assert 'loss_distill' in losses and 'teacher.loss_cls' in str(losses)
+    total(losses).backward()
+    assert any(g is not None for g in grads(model.terms))
+
+
+@pytest.mark.parametrize('interval', [0, -1, 1.5, True, '2'])
+def test_distill_interval_is_checked_at_build(interval):
+    with pytest.raises(ValueError, match='distill_interval'):
+        build(DETECTORS[0], distill_interval=interval)
 
 
 def test_teacher_losses_and_mse():

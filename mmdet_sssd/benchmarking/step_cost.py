@@ -107,12 +107,14 @@ def _train_step(model, optim, batch) -> float:
 
 def _per_step(times: List[float], interval: int) -> List[float]:
     """Seconds per step: with a ``distill_interval`` of k, the mean of each
-    k steps from a distilling one (the timed steps start at step 2)."""
+    k steps from a distilling one (the timed steps start at step 2); the
+    steps as they are if there are fewer than one such group."""
     if interval == 1:
         return times
     skip = -2 % interval  # the first timed step that distils
-    return [statistics.mean(times[i:i + interval])
-            for i in range(skip, len(times) - interval + 1, interval)]
+    groups = [statistics.mean(times[i:i + interval])
+              for i in range(skip, len(times) - interval + 1, interval)]
+    return groups or times  # too few steps for one group
 
 
 def step_cost(configs: List[Tuple[str, str]], data_root: str, steps: int,

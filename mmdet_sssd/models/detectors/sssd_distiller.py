@@ -1,5 +1,6 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 import copy
+import math
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -106,6 +107,11 @@ class SSSDDistiller(BaseDetector):
             :class:`AdaptiveDistillCoefHook`; under DDP,
             ``find_unused_parameters=True`` (the hook checks). Defaults to
             1: every iteration.
+        distill_batch_ratio (float): The share of each batch's images
+            (the first ``ceil(ratio x N)``, at least one) that the teachers,
+            their head passes and the distillation losses see; the student's
+            detection loss sees them all. A cost lever (measured in
+            docs/benchmarks/digits). Defaults to 1.0.
         logit_distill_loss (dict, optional): Loss between the head's
             classification logits on the student and on the teacher maps.
             Defaults to None.
@@ -150,6 +156,7 @@ class SSSDDistiller(BaseDetector):
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
                  distill_interval: int = 1,
+                 distill_batch_ratio: float = 1.0,
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
                  mask_ignored_anchors: bool = False,
@@ -164,6 +171,12 @@ class SSSDDistiller(BaseDetector):
             raise ValueError(f'SSSDDistiller: distill_interval must be an '
                              f'int >= 1 (1: distil every iteration), got '
                              f'{distill_interval!r}')
+        if isinstance(distill_batch_ratio, bool) or not isinstance(
+                distill_batch_ratio, (int, float)) or not \
+                0 < distill_batch_ratio <= 1:
+            raise ValueError(f'SSSDDistiller: distill_batch_ratio must be a '
+                             f'number in (0, 1] (1: every image), got '
+                             f'{distill_batch_ratio!r}')
         if level_weights not in ('uniform', 'size'):
             raise ValueError(f"SSSDDistiller: level_weights must be "
                              f"'uniform' or 'size', got {level_weights!r}")
@@ -214,6 +227,7 @@ class SSSDDistiller(BaseDetector):
         #: set every iteration by AdaptiveDistillCoefHook
         self.phase: Optional[Phase] = None
         self.level_weights = level_weights
+        self.distill_batch_ratio = distill_batch_ratio
         self.teacher_trains_head = teacher_trains_head
         self.distill_coef = distill_coef
         self.mask_ignored_anchors = mask_ignored_anchors
@@ -362,37 +376,55 @@ class SSSDDistiller(BaseDetector):
             check_losses(losses, feats, samples)
             return losses
         terms: List[DistillTerm] = list(self.terms)
-        outs = [t.teach(feats, batch_inputs, samples, self.data_preprocessor)
-                for t in terms]
+        # distill_batch_ratio: the teachers see the first images only
+        num = max(1, math.ceil(self.distill_batch_ratio * len(samples) -
+                               1e-9))  # 0.3 x 10 is 3, not 4
+        part = num < len(samples)
+        t_feats = [f[:num] for f in feats] if part else feats
+        t_samples = samples[:num]
+        outs = [t.teach(t_feats, batch_inputs[:num], t_samples,
+                        self.data_preprocessor) for t in terms]
         # the student's maps, then the teacher maps the head(s) must see
         passes = [i for i, t in enumerate(terms) if t.head_pass]
-        results = self.head_runner.run(
-            [feats] + [outs[i][0] for i in passes], samples,
-            [True] + [teacher_trains_head(self.teacher_trains_head, phase)
-                      ] * len(passes), any(t.with_logits for t in terms),
-            self.mask_ignored_anchors)
+        head_grads = [teacher_trains_head(self.teacher_trains_head, phase)
+                      ] * len(passes)
+        with_logits = any(t.with_logits for t in terms)
+        teacher_maps = [outs[i][0] for i in passes]
+        if part:  # two batches: one head run each
+            results = self.head_runner.run(
+                [feats], samples, [True], with_logits,
+                self.mask_ignored_anchors) + self.head_runner.run(
+                    teacher_maps, t_samples, head_grads, with_logits)
+        else:
+            results = self.head_runner.run(
+                [feats] + teacher_maps, samples, [True] + head_grads,
+                with_logits, self.mask_ignored_anchors)
         losses, logits, mask = results[0]
+        if part:
+            logits = logits and [x[:num] for x in logits]
+            mask = mask if mask is None else mask[:num]
         for i, (teacher_losses, teacher_logits, _) in zip(passes,
                                                           results[1:]):
             outs[i] = (outs[i][0], teacher_logits)
             losses.update(prefixed(teacher_losses))
         for term, (maps, _) in zip(terms, outs):
-            losses.update(term.teacher_losses(maps, samples))
+            losses.update(term.teacher_losses(maps, t_samples))
         # in the warm-up the logits are detached below: no pass to spare
         if logits and self.logit_grad_to != 'all' and \
                 not phase.detach_student:
             logits = self.head_runner.logits(
-                feats if self.logit_grad_to == 'maps' else
-                [f.detach() for f in feats],
+                t_feats if self.logit_grad_to == 'maps' else
+                [f.detach() for f in t_feats],
                 weight_grad=self.logit_grad_to == 'head')
         if phase.detach_student:  # only the adapters learn from the terms
-            feats = [f.detach() for f in feats]
+            t_feats = [f.detach() for f in t_feats]
             logits = logits and [x.detach() for x in logits]
-        regions = box_cell_masks(samples, feats, self.region_strides) \
+        regions = box_cell_masks(t_samples, t_feats, self.region_strides) \
             if self.distill_region == 'boxes' else None
         for term, (maps, their_logits) in zip(terms, outs):
-            for key, value in term.losses(feats, maps, logits, their_logits,
-                                          mask, self.level_weights,
+            for key, value in term.losses(t_feats, maps, logits,
+                                          their_logits, mask,
+                                          self.level_weights,
                                           regions).items():
                 losses[key] = self.distill_coef * value
         check_losses(losses, feats, samples)

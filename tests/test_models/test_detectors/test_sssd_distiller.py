@@ -209,6 +209,51 @@ def test_distill_interval_skips_the_teachers(name):
     assert any(g is not None for g in grads(model.terms))
 
 
+def test_distill_batch_ratio_gives_the_teachers_the_first_images():
+    # the distillation of a 2-image batch at ratio 0.5 is that of its
+    # first image alone (eval mode: the backbone's BatchNorm does not
+    # see the batch; images of one size: the same padding)
+    name = DETECTORS[0]
+    kwargs = dict(logit_distill_loss=dict(type='AdaptiveDistillLoss'),
+                  mask_ignored_anchors=True)
+    half = build(name, distill_batch_ratio=0.5, **kwargs).eval()
+    whole = build(name, **kwargs).eval()
+    whole.load_state_dict(half.state_dict())
+    packed = demo_mm_inputs(2, [[3, 96, 128]] * 2, num_items=[3, 2],
+                            num_classes=NUM_CLASSES)
+    data = half.data_preprocessor(packed, True)
+    first = dict(inputs=data['inputs'][:1],
+                 data_samples=data['data_samples'][:1])
+    ours = half(**copy.deepcopy(data), mode='loss')
+    theirs = whole(**copy.deepcopy(first), mode='loss')
+    assert ours.keys() == theirs.keys()
+    distilled = [k for k in ours if k.startswith(('teacher.', 'loss_distill'))]
+    assert 'loss_distill_logits' in distilled
+    for key in distilled:
+        torch.testing.assert_close(total({key: ours[key]}),
+                                   total({key: theirs[key]}), msg=key)
+    # the student's own loss sees both images
+    assert not torch.allclose(total({'loss_cls': ours['loss_cls']}),
+                              total({'loss_cls': theirs['loss_cls']}))
+
+
+@pytest.mark.parametrize('name', [DETECTORS[1], DETECTORS[-3]])
+def test_distill_batch_ratio_trains_every_part(name):
+    set_iter(10)
+    model = build(name, distill_batch_ratio=0.5)
+    losses = model(**batch(model, name), mode='loss')
+    total(losses).backward()
+    assert torch.isfinite(total(losses))
+    for part in (model.teacher, model.label_term.adapter, model.student):
+        assert any(g is not None and g.abs().sum() > 0 for g in grads(part))
+
+
+@pytest.mark.parametrize('ratio', [0, -0.5, 1.5, True, '0.5'])
+def test_distill_batch_ratio_is_checked_at_build(ratio):
+    with pytest.raises(ValueError, match='distill_batch_ratio'):
+        build(DETECTORS[0], distill_batch_ratio=ratio)
+
+
 @pytest.mark.parametrize('interval', [0, -1, 1.5, True, '2'])
 def test_distill_interval_is_checked_at_build(interval):
     with pytest.raises(ValueError, match='distill_interval'):

@@ -5,7 +5,7 @@ import copy
 import itertools
 import json
 import math
-import os
+import socket
 
 import os.path as osp
 from types import SimpleNamespace
@@ -323,7 +323,10 @@ def test_distill_interval_under_ddp_needs_unused_parameters(
     import torch.distributed as dist
     from mmengine.model import MMDistributedDataParallel
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
-    monkeypatch.setenv('MASTER_PORT', str(29500 + os.getpid() % 1000))
+    with socket.socket() as free:  # a port nothing else holds
+        free.bind(('127.0.0.1', 0))
+        port = free.getsockname()[1]
+    monkeypatch.setenv('MASTER_PORT', str(port))
     dist.init_process_group('gloo', rank=0, world_size=1)
     try:
         for unused, interval in [(False, 2), (True, 2), (False, 1)]:

@@ -209,21 +209,26 @@ def test_distill_interval_skips_the_teachers(name):
     assert any(g is not None for g in grads(model.terms))
 
 
-def test_distill_batch_ratio_gives_the_teachers_the_first_images():
-    # the distillation of a 2-image batch at ratio 0.5 is that of its
-    # first image alone (eval mode: the backbone's BatchNorm does not
-    # see the batch; images of one size: the same padding)
+@pytest.mark.parametrize('num_imgs, ratio, first_n', [(2, 0.5, 1),
+                                                     (4, 0.5, 2),
+                                                     (4, 0.3, 2)])
+def test_distill_batch_ratio_gives_the_teachers_the_first_images(
+        num_imgs, ratio, first_n):
+    # the distillation of a batch at a ratio is that of its first images
+    # alone (eval mode: the backbone's BatchNorm does not see the batch;
+    # images of one size: the same padding)
     name = DETECTORS[0]
     kwargs = dict(logit_distill_loss=dict(type='AdaptiveDistillLoss'),
                   mask_ignored_anchors=True)
-    half = build(name, distill_batch_ratio=0.5, **kwargs).eval()
+    half = build(name, distill_batch_ratio=ratio, **kwargs).eval()
     whole = build(name, **kwargs).eval()
     whole.load_state_dict(half.state_dict())
-    packed = demo_mm_inputs(2, [[3, 96, 128]] * 2, num_items=[3, 2],
+    packed = demo_mm_inputs(num_imgs, [[3, 96, 128]] * num_imgs,
+                            num_items=[3, 2, 1, 2][:num_imgs],
                             num_classes=NUM_CLASSES)
     data = half.data_preprocessor(packed, True)
-    first = dict(inputs=data['inputs'][:1],
-                 data_samples=data['data_samples'][:1])
+    first = dict(inputs=data['inputs'][:first_n],
+                 data_samples=data['data_samples'][:first_n])
     ours = half(**copy.deepcopy(data), mode='loss')
     theirs = whole(**copy.deepcopy(first), mode='loss')
     assert ours.keys() == theirs.keys()
@@ -232,7 +237,7 @@ def test_distill_batch_ratio_gives_the_teachers_the_first_images():
     for key in distilled:
         torch.testing.assert_close(total({key: ours[key]}),
                                    total({key: theirs[key]}), msg=key)
-    # the student's own loss sees both images
+    # the student's own loss sees every image
     assert not torch.allclose(total({'loss_cls': ours['loss_cls']}),
                               total({'loss_cls': theirs['loss_cls']}))
 

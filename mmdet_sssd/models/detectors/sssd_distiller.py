@@ -372,7 +372,7 @@ class SSSDDistiller(BaseDetector):
         else:
             feats = self.student.extract_feat(batch_inputs)
         if not phase.distill:  # distill_interval: the student alone
-            losses = self.head_runner.run([feats], samples, [True])[0].losses
+            losses = self.head_runner.loss(feats, samples)
             check_losses(losses, feats, samples)
             return losses
         terms: List[DistillTerm] = list(self.terms)

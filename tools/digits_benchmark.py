@@ -6,6 +6,7 @@
                                      [--seed-offset 0 | --seed-list 0,1,2]
                                      [--full] [--train-images N] [--epochs E]
                                      [--layout digits|coco]
+                                     [--pretrain-scales digits|layout]
                                      [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
     python tools/digits_benchmark.py --table results.json [more.json ...]
@@ -126,6 +127,13 @@ def parse_args(argv=None):
                         'and small / medium / large mix per image, 192 '
                         'pixels, generated into data/digits_coco...; every '
                         'pipeline\'s Resize scales to them)')
+    parser.add_argument('--pretrain-scales', choices=['digits', 'layout'],
+                        default='digits',
+                        help='the glyph scales the backbone is pretrained '
+                        'at: digits (10-32 pixels, the 96-pixel scenes\', '
+                        'every record\'s before the 3700 probe) or layout '
+                        '(the --layout\'s own: for coco 8-150 pixels, '
+                        'into backbone_coco_scales.pth beside the data)')
     parser.add_argument('--epochs', type=positive_int, default=None,
                         metavar='E',
                         help='epochs of the epoch-based configs (their LR '
@@ -340,7 +348,8 @@ def main():
     select_device(args)
     job_start = time.time()
     backbone = prepare_data(data_root, size, num_train, num_val,
-                            TEST_IMAGES[size], args.layout)
+                            TEST_IMAGES[size], args.layout,
+                            args.pretrain_scales)
     if args.step_cost:
         configs = [(m, osp.join(digits_root(), args.configs[m]))
                    for m in args.methods] + [

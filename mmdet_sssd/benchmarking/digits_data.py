@@ -14,7 +14,8 @@ LABELED_FRACTION = 0.25
 # pretraining of the backbone (crops, epochs); the default is the tool's
 PRETRAIN = dict(default=dict(), full=dict(), smoke=dict(num_crops=128,
                                                         epochs=1, num_val=32))
-BACKBONE_FILE = 'backbone.pth'
+# the backbone of each pretraining scales (digits_pretrain.CROPS)
+BACKBONE_FILES = dict(digits='backbone.pth', coco='backbone_coco_scales.pth')
 
 
 def _generate(data_root: str, num_train: int, num_val: int, num_test: int,
@@ -50,35 +51,47 @@ def _generate(data_root: str, num_train: int, num_val: int, num_test: int,
     return current != meta
 
 
-def _pretrain(backbone: str, size: str) -> None:
-    """Pretrains the backbone into ``backbone``, said with its CPU time."""
+def _pretrain(backbone: str, size: str, scales: str) -> None:
+    """Pretrains the backbone into ``backbone`` at the glyph ``scales``,
+    said with its CPU time."""
     import resource
 
     from mmdet_sssd.datasets.digits_pretrain import pretrain_digits_backbone
-    phase(f'pretraining the backbone on the train digits -> {backbone}')
+    phase(f'pretraining the backbone on the train digits at the {scales} '
+          f'scales -> {backbone}')
     cpu = resource.getrusage(resource.RUSAGE_SELF)
-    pretrain_digits_backbone(backbone, **PRETRAIN[size])
+    pretrain_digits_backbone(backbone, scales=scales, **PRETRAIN[size])
     after = resource.getrusage(resource.RUSAGE_SELF)
     phase('pretraining took {:.0f} CPU seconds'.format(
         after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime))
 
 
 def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
-                 num_test: int, layout: str = 'digits') -> str:
+                 num_test: int, layout: str = 'digits',
+                 pretrain_scales: str = 'digits') -> str:
     """Generates the dataset and pretrains the backbone, each only if
     missing or made by another generator version / size / layout; a
     missing test split is added alone (train, val and the backbone stay as
     they are). ``layout`` is the generator's (``'coco'``: scenes with
-    COCO's statistics, 192 pixels). Returns the backbone's weights file."""
+    COCO's statistics, 192 pixels); ``pretrain_scales`` the glyph scales
+    the backbone is pretrained at (``'digits'``: the 96-pixel scenes',
+    every record's; ``'layout'``: the layout's own, for ``'coco'`` 8-150
+    pixels). Returns the backbone's weights file."""
     from mmdet_sssd.datasets import GENERATOR_VERSION, split_coco_labeled
     meta = dict(generator=GENERATOR_VERSION, num_train=num_train,
                 num_val=num_val, seed=0)
     if layout != 'digits':  # the folders made before layouts keep theirs
         meta['layout'] = layout
-    backbone = osp.join(data_root, BACKBONE_FILE)
+    if pretrain_scales not in ('digits', 'layout'):
+        raise ValueError(f"pretrain_scales must be 'digits' or 'layout', "
+                         f'got {pretrain_scales!r}')
+    scales = layout if pretrain_scales == 'layout' else 'digits'
+    backbone = osp.join(data_root, BACKBONE_FILES[scales])
     made = _generate(data_root, num_train, num_val, num_test, meta, layout)
-    if made and osp.isfile(backbone):
-        os.remove(backbone)  # pretrained on another generator's crops
+    for old in BACKBONE_FILES.values():
+        if made and osp.isfile(osp.join(data_root, old)):
+            # pretrained on another generator's crops
+            os.remove(osp.join(data_root, old))
     split = [osp.join(data_root, f'train_{kind}.json')
              for kind in ('labeled', 'unlabeled')]
     if not all(map(osp.isfile, split)) or made:
@@ -87,7 +100,7 @@ def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
         phase(f'split of the train images for sad: {labeled} labeled, '
               f'{unlabeled} unlabeled')
     if not osp.isfile(backbone):
-        _pretrain(backbone, size)
+        _pretrain(backbone, size, scales)
     else:
         phase(f'using the pretrained backbone {backbone}')
     return backbone

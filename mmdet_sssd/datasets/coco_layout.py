@@ -64,12 +64,25 @@ def coco_layout(rng: np.random.RandomState,
     labels = np.concatenate([cats, rng.choice(cats, num - num_cats,
                                               p=weights / weights.sum())])
     sizes = rng.choice(len(SIZE_ORDER), num, p=SIZE_SHARES)
-    objects = []
-    for label, size in zip(labels, sizes):
-        low, high = SIDE_RANGES[SIZE_ORDER[size]]
-        side = int(round(np.exp(rng.uniform(np.log(low), np.log(high)))))
-        objects.append((int(label), side))
+    objects = [(int(label), glyph_side(rng, SIZE_ORDER[size]))
+               for label, size in zip(labels, sizes)]
     return sorted(objects, key=lambda o: -o[1])
+
+
+def draw_glyph_side(rng: np.random.RandomState) -> int:
+    """One glyph side as the scenes draw an object's: a size class with
+    :data:`SIZE_SHARES`, then its side (the backbone's pretraining crops
+    at these scales)."""
+    return glyph_side(rng, SIZE_ORDER[rng.choice(len(SIZE_ORDER),
+                                                 p=SIZE_SHARES)])
+
+
+def glyph_side(rng: np.random.RandomState, size: str) -> int:
+    """A glyph side (pixels) of the COCO size class ``size``
+    (``'small'``, ``'medium'`` or ``'large'``), log-uniform in its
+    :data:`SIDE_RANGES`."""
+    low, high = SIDE_RANGES[size]
+    return int(round(np.exp(rng.uniform(np.log(low), np.log(high)))))
 
 
 def scene_statistics(coco: dict) -> Dict[str, float]:

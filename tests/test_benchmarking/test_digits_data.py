@@ -3,6 +3,8 @@
 import json
 
 import mmcv
+import pytest
+import torch
 
 from mmdet_sssd.benchmarking.digits_data import prepare_data
 
@@ -29,3 +31,18 @@ def test_data_folder_follows_the_layout(tmp_path):
         pixels = mmcv.imread(str(tmp_path / 'data' / 'images' /
                                  image['file_name']))
         assert pixels.shape[:2] == (192, 192)
+
+
+def test_backbone_pretrained_at_the_layouts_scales(tmp_path):
+    root = str(tmp_path / 'data')
+    layout = prepare_data(root, 'smoke', 8, 4, 4, layout='coco',
+                          pretrain_scales='layout')
+    assert layout.endswith('backbone_coco_scales.pth')
+    assert torch.load(layout, weights_only=True)['meta']['scales'] == 'coco'
+    # the 96-pixel scenes' scales, beside it in the same folder
+    digits = prepare_data(root, 'smoke', 8, 4, 4, layout='coco')
+    assert digits.endswith('backbone.pth')
+    assert torch.load(digits, weights_only=True)['meta']['scales'] == \
+        'digits'
+    with pytest.raises(ValueError, match="'digits' or 'layout'"):
+        prepare_data(root, 'smoke', 8, 4, 4, pretrain_scales='coco')

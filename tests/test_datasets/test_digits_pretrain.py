@@ -52,3 +52,35 @@ def test_loads_through_init_cfg(tmp_path):
     assert set(saved) == set(state)  # nothing missing, nothing unexpected
     for key, value in saved.items():
         assert torch.equal(state[key], value), key
+
+
+def test_coco_scales_draw_the_layouts_glyphs():
+    # the COCO layout's scales: glyphs of every size class, up to 150
+    # pixels, in 160-pixel crops of its 192-pixel backgrounds
+    from mmdet_sssd.datasets.coco_layout import (SIDE_RANGES, SIZE_SHARES,
+                                                 draw_glyph_side)
+    from mmdet_sssd.datasets.digits_pretrain import CROPS
+    size = CROPS['coco']['size']
+    crops, labels = render_crops(12, size, seed=5, image_size=192,
+                                 scales='coco')
+    assert crops.shape == (12, 160, 160, 3) and crops.dtype == np.uint8
+    assert size >= SIDE_RANGES['large'][1]
+    # the sides drawn: the scenes' size classes in the scenes' shares
+    rng = np.random.RandomState(0)
+    sides = np.array([draw_glyph_side(rng) for _ in range(3000)])
+    for (low, high), share in zip(SIDE_RANGES.values(), SIZE_SHARES):
+        inside = ((sides >= low) & (sides <= high)).mean()
+        assert abs(inside - share) < 0.04
+    with pytest.raises(ValueError, match='size must be at least'):
+        render_crops(2, 32, scales='coco')
+    with pytest.raises(ValueError, match='scales must be one of'):
+        render_crops(2, scales='layout')
+
+
+def test_coco_scales_pretrain(tmp_path):
+    pretrain_digits_backbone(str(tmp_path / 'a.pth'), scales='coco', **TINY)
+    meta = torch.load(tmp_path / 'a.pth', weights_only=True)['meta']
+    assert meta['scales'] == 'coco' and meta['size'] == 160
+    with pytest.raises(ValueError, match='scales must be one of'):
+        pretrain_digits_backbone(str(tmp_path / 'b.pth'), scales='big',
+                                 **TINY)

@@ -1,5 +1,6 @@
 from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
                                check_anchor_head, entries, level_index)
+from .backbone_probes import BANDS, pooled_features, scale_probe
 from .curve_tables import curve_tables, mean_curve, record_tables
 from .paired_comparison import (comparison_tables, experiment_tables,
                                 paired, paired_table, read_records,
@@ -11,7 +12,7 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
 
 __all__ = [
     'GROUPS', 'GroupSums', 'anchor_groups', 'check_anchor_head', 'entries',
-    'level_index',
+    'level_index', 'BANDS', 'pooled_features', 'scale_probe',
     'curve_tables', 'mean_curve', 'record_tables',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
     'read_records', 'sd_interval', 'spread_table', 'summary_table',

@@ -62,13 +62,13 @@ def _check_scales(scales: str) -> None:
 
 def render_crops(num: int, size: int = 32, min_scale: int = 10,
                  seed: int = 0, data_seed: int = 0, image_size: int = 96,
-                 scales: str = 'digits'):
+                 scales: str = 'digits', max_scale: Optional[int] = None):
     """``num`` crops (uint8, N x size x size x 3, BGR as cv2 writes them)
     and labels (0-9 a digit, 10 background) from the train split's
     source digits of the generator's ``data_seed``. ``scales='digits'``:
-    glyph sides log-uniform from ``min_scale`` to ``size``; ``'coco'``: a
-    COCO size class drawn with the COCO layout's shares, then its side
-    (``size`` must hold the largest, 150)."""
+    glyph sides log-uniform from ``min_scale`` to ``max_scale`` (default
+    ``size``); ``'coco'``: a COCO size class drawn with the COCO layout's
+    shares, then its side (``size`` must hold the largest, 150)."""
     _check_scales(scales)
     if scales == 'coco' and size < SIDE_RANGES['large'][1]:
         raise ValueError(f"scales='coco' draws glyphs up to "
@@ -89,8 +89,8 @@ def render_crops(num: int, size: int = 32, min_scale: int = 10,
             if scales == 'coco':
                 s = draw_glyph_side(rng)
             else:
-                s = int(round(np.exp(rng.uniform(np.log(min_scale),
-                                                  np.log(size)))))
+                s = int(round(np.exp(rng.uniform(
+                    np.log(min_scale), np.log(max_scale or size)))))
             glyph = cv2.resize(sources[idx], (s, s),
                                interpolation=cv2.INTER_LINEAR)
             x0, y0 = rng.randint(0, size - s + 1, 2)

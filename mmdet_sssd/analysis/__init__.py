@@ -2,6 +2,8 @@ from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
                                check_anchor_head, entries, level_index)
 from .backbone_probes import BANDS, pooled_features, scale_probe
 from .curve_tables import curve_tables, mean_curve, record_tables
+from .map_probes import (MAPS, centre_cells, collect_map_probes,
+                         map_probe_report, size_class)
 from .paired_comparison import (comparison_tables, experiment_tables,
                                 paired, paired_table, read_records,
                                 sd_interval, spread_table, summary_table,
@@ -13,6 +15,8 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
 __all__ = [
     'GROUPS', 'GroupSums', 'anchor_groups', 'check_anchor_head', 'entries',
     'level_index', 'BANDS', 'pooled_features', 'scale_probe',
+    'MAPS', 'centre_cells', 'collect_map_probes', 'map_probe_report',
+    'size_class',
     'curve_tables', 'mean_curve', 'record_tables',
     'comparison_tables', 'experiment_tables', 'paired', 'paired_table',
     'read_records', 'sd_interval', 'spread_table', 'summary_table',

@@ -76,6 +76,7 @@ def collect_map_probes(detector, dataset, num_imgs: int,
     out = dict(labels=[], sizes=[], neck=[], cls_tower=[], neck_centre=[],
                cls_tower_centre=[])
     head = getattr(detector, 'bbox_head', None)
+    strides = []
     for start in range(0, min(num_imgs, len(dataset)), batch_size):
         stop = min(start + batch_size, num_imgs, len(dataset))
         data = detector.data_preprocessor(
@@ -108,6 +109,10 @@ def collect_map_probes(detector, dataset, num_imgs: int,
                 out[f'{key}_centre'].append([
                     centre_cells(m, img_ids, boxes, s)
                     for m, s in zip(levels, strides)])
+    if not out['labels']:
+        raise ValueError(f'collect_map_probes: no GT object in the first '
+                         f'{num_imgs} images of the dataset; does its '
+                         f'pipeline load the annotations (test_mode=False)?')
     result = {k: torch.cat(out[k]).numpy() for k in ('labels', 'sizes')}
     result['strides'] = [int(sx) for sx, _ in strides]
     for key in MAPS:

@@ -16,8 +16,9 @@ unless ``scales='coco'``: the COCO-layout scenes' glyphs (8-150 pixels, drawn
 by size class as those scenes draw them) in 160-pixel crops of 192-pixel
 backgrounds. A backbone pretrained at the 96-pixel scales has never seen a
 digit wider than 32 pixels, most of the COCO layout's medium and all of its
-large ones (docs/benchmarks/digits, the 3700 probe), as if ImageNet held
-small objects only.
+large ones. Pretrained at the layout's scales it classes them, but the
+COCO-layout detector trained from it is 5 AP worse (docs/benchmarks/digits,
+the 3700 probe), so the default stays.
 
 Deterministic: a fixed seed gives the same crops, initial weights and batch
 order, and training runs on one thread, so the same seed writes the same

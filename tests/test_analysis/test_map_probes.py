@@ -87,3 +87,9 @@ def test_collect_one_row_per_gt_object(toy):
     again = collect_map_probes(detector, dataset, 4, batch_size=4)
     np.testing.assert_allclose(again['neck'][0], data['neck'][0],
                                rtol=1e-4, atol=1e-5)
+
+
+def test_collect_says_when_there_is_no_object(toy):
+    detector, dataset = toy
+    with pytest.raises(ValueError, match='no GT object'):
+        collect_map_probes(detector, dataset, 0)

@@ -10,6 +10,7 @@ from .paired_comparison import (comparison_tables, experiment_tables,
                                 t_interval, t_test_p, verdict)
 from .teacher_probes import (attention_routing, collect_teacher_probes,
                              format_report, keep_one_object,
+                             preprocessed_batches,
                              linear_probe_accuracy, probe_report)
 
 __all__ = [
@@ -22,5 +23,5 @@ __all__ = [
     'read_records', 'sd_interval', 'spread_table', 'summary_table',
     't_interval', 't_test_p', 'verdict', 'attention_routing',
     'collect_teacher_probes', 'format_report', 'keep_one_object',
-    'linear_probe_accuracy', 'probe_report'
+    'linear_probe_accuracy', 'preprocessed_batches', 'probe_report'
 ]

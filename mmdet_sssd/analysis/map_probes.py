@@ -11,11 +11,10 @@ from typing import Dict, List
 
 import numpy as np
 import torch
-from mmengine.dataset import pseudo_collate
 
 from ..models.teachers.box_grid import (box_mean_pool, boxes_to_cells,
                                         infer_strides)
-from .teacher_probes import linear_probe_accuracy
+from .teacher_probes import linear_probe_accuracy, preprocessed_batches
 
 # what is probed: each box's mean of the neck's maps and of the
 # classification tower's, and the cell at its centre of each
@@ -77,10 +76,8 @@ def collect_map_probes(detector, dataset, num_imgs: int,
                cls_tower_centre=[])
     head = getattr(detector, 'bbox_head', None)
     strides = []
-    for start in range(0, min(num_imgs, len(dataset)), batch_size):
-        stop = min(start + batch_size, num_imgs, len(dataset))
-        data = detector.data_preprocessor(
-            pseudo_collate([dataset[i] for i in range(start, stop)]), False)
+    for data in preprocessed_batches(detector, dataset, num_imgs,
+                                     batch_size):
         samples = data['data_samples']
         feats = detector.extract_feat(data['inputs'])
         boxes = [s.gt_instances.bboxes for s in samples]

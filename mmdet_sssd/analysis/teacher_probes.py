@@ -37,6 +37,16 @@ def keep_one_object(samples: SampleList) -> SampleList:
     return kept
 
 
+def preprocessed_batches(model, dataset, num_imgs: int, batch_size: int):
+    """The first ``num_imgs`` images of ``dataset`` in batches of
+    ``batch_size``, each through ``model.data_preprocessor`` (no
+    augmentation): dicts of ``inputs`` and ``data_samples``."""
+    for start in range(0, min(num_imgs, len(dataset)), batch_size):
+        stop = min(start + batch_size, num_imgs, len(dataset))
+        yield model.data_preprocessor(
+            pseudo_collate([dataset[i] for i in range(start, stop)]), False)
+
+
 @torch.no_grad()
 def collect_teacher_probes(model, dataset, num_imgs: int,
                            batch_size: int = 16,
@@ -56,10 +66,7 @@ def collect_teacher_probes(model, dataset, num_imgs: int,
     teacher = model.teacher
     out = dict(labels=[], label_embeddings=[], own_weight=[], num_keys=[],
                teacher=[], student=[])
-    for start in range(0, min(num_imgs, len(dataset)), batch_size):
-        stop = min(start + batch_size, num_imgs, len(dataset))
-        data = model.data_preprocessor(
-            pseudo_collate([dataset[i] for i in range(start, stop)]), False)
+    for data in preprocessed_batches(model, dataset, num_imgs, batch_size):
         samples, inputs = data['data_samples'], data['inputs']
         if single_object:
             keep = [i for i, s in enumerate(samples) if len(s.gt_instances)]

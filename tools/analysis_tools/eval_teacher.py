@@ -66,13 +66,10 @@ def centre_features(model, dataset, num_imgs, batch_size=16):
     concatenated: ((M, P*C), (M, P*C)) arrays and (M, ) labels."""
     import numpy as np
     import torch
-    from mmengine.dataset import pseudo_collate
+    from mmdet_sssd.analysis import preprocessed_batches
     feats = {'student': [], 'teacher': []}
     labels = []
-    for start in range(0, min(num_imgs, len(dataset)), batch_size):
-        stop = min(start + batch_size, num_imgs, len(dataset))
-        data = model.data_preprocessor(
-            pseudo_collate([dataset[i] for i in range(start, stop)]), False)
+    for data in preprocessed_batches(model, dataset, num_imgs, batch_size):
         samples = data['data_samples']
         with torch.no_grad():
             student = model.student.extract_feat(data['inputs'])

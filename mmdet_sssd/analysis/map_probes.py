@@ -32,14 +32,14 @@ def size_class(areas: np.ndarray) -> np.ndarray:
 
 def centre_cells(feat: torch.Tensor, img_ids: torch.Tensor,
                  boxes: torch.Tensor, stride) -> torch.Tensor:
-    """(T, C) ``feat`` (N, C, H, W) at the cell holding each box's centre
-    (boxes (T, 4) in input pixels; ``stride`` as ``(sx, sy)``): what a
-    dense head classifies an object from, its positive priors sitting
-    about there."""
+    """(T, C) ``feat`` (N, C, H, W) at the cell whose prior lies nearest
+    each box's centre (boxes (T, 4) in input pixels; ``stride`` as
+    ``(sx, sy)``; mmdet's anchors of cell ``j`` centred at ``j * stride``):
+    the features a dense head's positive priors of the object sit on."""
     h, w = feat.shape[-2:]
-    x = ((boxes[:, 0] + boxes[:, 2]) / 2 / stride[0]).long().clamp(0, w - 1)
-    y = ((boxes[:, 1] + boxes[:, 3]) / 2 / stride[1]).long().clamp(0, h - 1)
-    return feat[img_ids, :, y, x]
+    x = ((boxes[:, 0] + boxes[:, 2]) / 2 / stride[0] + 0.5).floor().long()
+    y = ((boxes[:, 1] + boxes[:, 3]) / 2 / stride[1] + 0.5).floor().long()
+    return feat[img_ids, :, y.clamp(0, h - 1), x.clamp(0, w - 1)]
 
 
 def _cls_tower(head, feats: List[torch.Tensor]):

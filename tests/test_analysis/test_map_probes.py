@@ -28,11 +28,14 @@ def test_size_class_at_cocos_bounds():
 
 def test_centre_cells_by_hand():
     feat = torch.arange(2 * 1 * 3 * 4, dtype=torch.float).view(2, 1, 3, 4)
-    boxes = torch.tensor([[0., 0., 8., 8.],      # centre (4, 4): cell (0, 0)
+    # cell j's prior at j * 8 (mmdet's anchors): the nearest one's cell
+    boxes = torch.tensor([[0., 0., 6., 6.],      # centre (3, 3): cell (0, 0)
                           [20., 10., 28., 22.],  # (24, 16): x 3, y 2
+                          [6., 2., 18., 8.],     # (12, 5): x 2 (12 / 8 =
+                          # 1.5 rounds up), y 1
                           [40., 40., 90., 90.]])  # outside: the last cell
-    got = centre_cells(feat, torch.tensor([0, 1, 0]), boxes, (8., 8.))
-    assert got[:, 0].tolist() == [0., 12 + 2 * 4 + 3, 2 * 4 + 3]
+    got = centre_cells(feat, torch.tensor([0, 1, 0, 0]), boxes, (8., 8.))
+    assert got[:, 0].tolist() == [0., 12 + 2 * 4 + 3, 1 * 4 + 2, 2 * 4 + 3]
 
 
 def test_report_reads_the_class_where_the_features_hold_it():

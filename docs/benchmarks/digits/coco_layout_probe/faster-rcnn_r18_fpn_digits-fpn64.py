@@ -5,13 +5,14 @@ _base_ = '../../../../configs/digits/retinanet_r18_fpn_digits.py'
 # width (64), the RPN on the same anchors as RetinaNet's (16-128 pixels, 3
 # ratios) and mmdet's stock RPN and RoI settings scaled to scenes of 7
 # objects on 9180 anchors: 500 proposals a level before the NMS and 200
-# after (stock 2000 / 1000 and 1000 / 1000 at test), 128 RoIs an image
-# (stock 512); the box head's two FCs 256 wide (stock 1024, for a
-# 64-channel FPN). With the stock numbers a step took 4.7x
-# `baseline-fpn64`'s, with these 1.4x (`--step-cost 8`, 192 pixels). Why: in the RetinaNet
-# students the features a large digit is classified from (the stride-32
-# cell at its centre) hold its class at 37-40% (the 3700 probe), while a
-# RoI head classifies each object from its whole box, pooled 7x7
+# an image after (stock 2000 / 1000, and 1000 / 1000 at test), 128 RoIs
+# an image (stock 512); the box head's two FCs 256 wide (stock 1024, for
+# a 64-channel FPN). With the stock numbers a step took 4.7x
+# `baseline-fpn64`'s, with these 1.4x (`--step-cost 8`, 192 pixels).
+# Why: in the RetinaNet students the features a large digit is classified
+# from (the stride-32 cell nearest its centre, or their box mean) hold its
+# class at 38-43% (the 3700 probe), while a RoI head classifies each
+# object from its whole box, pooled 7x7
 # (docs/benchmarks/digits/preregistration_3800.md). Data, schedule and
 # optimiser are the digits baseline's. Trained with
 # `tools/digits_benchmark.py --layout coco`, which sets the 192-pixel

@@ -69,8 +69,14 @@ def render_crops(num: int, size: int = 32, min_scale: int = 10,
     source digits of the generator's ``data_seed``. ``scales='digits'``:
     glyph sides log-uniform from ``min_scale`` to ``max_scale`` (default
     ``size``); ``'coco'``: a COCO size class drawn with the COCO layout's
-    shares, then its side (``size`` must hold the largest, 150)."""
+    shares, then its side (``size`` must hold the largest, 150;
+    ``min_scale`` and ``max_scale`` are not read)."""
     _check_scales(scales)
+    if image_size < size or (max_scale or size) > size:
+        raise ValueError(f'render_crops: a {size}-pixel crop needs a '
+                         f'background of at least that side (image_size '
+                         f'{image_size}) and glyphs no larger (max_scale '
+                         f'{max_scale})')
     if scales == 'coco' and size < SIDE_RANGES['large'][1]:
         raise ValueError(f"scales='coco' draws glyphs up to "
                          f"{SIDE_RANGES['large'][1]} pixels: size must be "

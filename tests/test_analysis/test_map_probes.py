@@ -96,3 +96,33 @@ def test_collect_says_when_there_is_no_object(toy):
     detector, dataset = toy
     with pytest.raises(ValueError, match='no GT object'):
         collect_map_probes(detector, dataset, 0)
+
+
+def test_sizes_in_the_original_images_pixels_and_tower_not_neck(toy):
+    # the images scaled x2 by the pipeline: the size classes still come
+    # from the annotations' own areas (COCO's are in the original pixels)
+    import json
+
+    from mmdet_sssd.utils import load_gt_first
+    detector, dataset = toy
+    cfg = Config.fromfile(TOY)
+    pipeline = load_gt_first(cfg.val_dataloader.dataset.pipeline)
+    for t in pipeline:
+        if t['type'] == 'Resize':
+            t['scale'] = (128, 128)
+    ds = cfg.val_dataloader.dataset.copy()
+    ds.update(data_root=dataset.data_root, test_mode=False,
+              pipeline=pipeline)
+    ds.pop('filter_cfg', None)
+    scaled = DATASETS.build(ds)
+    assert scaled[0]['data_samples'].metainfo['scale_factor'][0] == 2
+    data = collect_map_probes(detector, scaled, 4)
+    with open(scaled.ann_file) as f:
+        coco = json.load(f)
+    ids = [scaled[i]['data_samples'].img_id for i in range(4)]
+    areas = [a['area'] for i in ids for a in coco['annotations']
+             if a['image_id'] == i]
+    assert data['sizes'].tolist() == size_class(np.array(areas)).tolist()
+    # the classification tower is not the neck's maps
+    assert not np.allclose(data['cls_tower_centre'][0],
+                           data['neck_centre'][0])

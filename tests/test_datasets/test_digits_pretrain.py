@@ -84,3 +84,32 @@ def test_coco_scales_pretrain(tmp_path):
     with pytest.raises(ValueError, match='scales must be one of'):
         pretrain_digits_backbone(str(tmp_path / 'b.pth'), scales='big',
                                  **TINY)
+
+
+def test_default_crops_as_before():
+    # the 96-pixel scenes' crops of seed 3, as every record's backbone was
+    # pretrained on them (df89350, before the COCO scales were added)
+    import hashlib
+    crops, labels = render_crops(4, seed=3)
+    assert hashlib.sha256(crops.tobytes()).hexdigest()[:16] == \
+        '462b431755d6f93e'
+    assert labels.tolist() == [2, 3, 0, 3]
+
+
+def test_coco_crops_draw_the_layouts_sides(monkeypatch):
+    from mmdet_sssd.datasets import digits_pretrain
+    drawn = []
+
+    def recording(rng):
+        drawn.append(digits_pretrain.draw_glyph_side.__wrapped__(rng))
+        return drawn[-1]
+
+    recording.__wrapped__ = digits_pretrain.draw_glyph_side
+    monkeypatch.setattr(digits_pretrain, 'draw_glyph_side', recording)
+    _, labels = render_crops(30, 160, seed=4, image_size=192,
+                             scales='coco')
+    assert len(drawn) == (labels < 10).sum() > 0  # one side a digit
+    with pytest.raises(ValueError, match='background of at least'):
+        render_crops(2, 160, scales='coco')  # image_size 96
+    with pytest.raises(ValueError, match='glyphs no larger'):
+        render_crops(2, 32, max_scale=40)

@@ -88,10 +88,10 @@ def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
     scales = layout if pretrain_scales == 'layout' else 'digits'
     backbone = osp.join(data_root, BACKBONE_FILES[scales])
     made = _generate(data_root, num_train, num_val, num_test, meta, layout)
-    for old in BACKBONE_FILES.values():
-        if made and osp.isfile(osp.join(data_root, old)):
-            # pretrained on another generator's crops
-            os.remove(osp.join(data_root, old))
+    if made:  # the backbones were pretrained on another generator's crops
+        for old in BACKBONE_FILES.values():
+            if osp.isfile(osp.join(data_root, old)):
+                os.remove(osp.join(data_root, old))
     split = [osp.join(data_root, f'train_{kind}.json')
              for kind in ('labeled', 'unlabeled')]
     if not all(map(osp.isfile, split)) or made:

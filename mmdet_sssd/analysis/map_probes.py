@@ -68,12 +68,12 @@ def collect_map_probes(detector, dataset, num_imgs: int,
         dict: ``labels`` (M, ) class ids; ``sizes`` (M, ) COCO size
         classes; ``neck`` and ``cls_tower`` (None without one): P arrays
         (M, C) of the maps' means in its box on each level, and
-        ``neck_centre`` and ``cls_tower_centre`` at its centre's cell;
+        ``neck_centre`` and ``cls_tower_centre`` at the cell of the prior
+        nearest its centre;
         ``strides`` the P levels' strides.
     """
     detector.eval()
-    out = dict(labels=[], sizes=[], neck=[], cls_tower=[], neck_centre=[],
-               cls_tower_centre=[])
+    out = dict(labels=[], sizes=[], **{key: [] for key in MAPS})
     head = getattr(detector, 'bbox_head', None)
     strides = []
     for data in preprocessed_batches(detector, dataset, num_imgs,

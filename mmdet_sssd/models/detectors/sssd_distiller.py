@@ -53,7 +53,9 @@ class SSSDDistiller(BaseDetector):
     Related methods, each one config change: ``distill_loss=dict(type=
     'SSIMDistillLoss')``; ``logit_distill_loss=dict(type=
     'AdaptiveDistillLoss')`` (ADL from the head's logits on the teacher
-    maps, detached, to those on the student maps; dense sigmoid heads);
+    maps, detached, to those on the student maps; dense sigmoid heads, or
+    with ``use_sigmoid=False`` a two-stage detector's RoI head, its class
+    scores for the student's sampled RoIs);
     ``pretrained_teacher=dict(config=..., checkpoint=..., feat_loss=...,
     logit_loss=...)``, a frozen teacher detector (``loss_pt_feat`` after a
     1x1 adapter to its width, ``loss_pt_logits``), alone (``teacher=None``)
@@ -113,8 +115,12 @@ class SSSDDistiller(BaseDetector):
             detection loss sees them all. A cost lever (measured in
             docs/benchmarks/digits). Defaults to 1.0.
         logit_distill_loss (dict, optional): Loss between the head's
-            classification logits on the student and on the teacher maps.
-            Defaults to None.
+            classification logits on the student and on the teacher maps:
+            a dense head's sigmoid logits at every anchor, or a two-stage
+            detector's RoI head's (R, K + 1) softmax scores for the RoIs
+            the student's pass sampled (a ``StandardRoIHead``; needs
+            ``distill_batch_ratio`` 1 and ``logit_grad_to`` 'all'; checked
+            at build time). Defaults to None.
         pretrained_teacher (dict, optional): ``config`` (file, ``mmdet::``
             name or model dict), ``checkpoint``, and ``feat_loss`` and/or
             ``logit_loss`` (dicts or None). Defaults to None.
@@ -216,6 +222,12 @@ class SSSDDistiller(BaseDetector):
             terms += [pretrained] if pretrained else []
         check_terms(terms, self.head_runner, name, mask_ignored_anchors,
                     logit_grad_to)
+        if distill_batch_ratio < 1 and self.head_runner.two_stage and any(
+                t.with_logits for t in terms):
+            raise ValueError(
+                f'SSSDDistiller: distill_batch_ratio < 1 splits the batch the '
+                f'RoI head\'s logit loss pairs RoI by RoI; with a two-stage '
+                f'{name} and logit_distill_loss keep it 1')
         check_region(distill_region,
                      [t.feat_loss for t in terms if t.feat_loss is not None])
         self.distill_region = distill_region

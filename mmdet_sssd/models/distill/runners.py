@@ -12,6 +12,8 @@ from mmdet.models.dense_heads.anchor_head import AnchorHead
 from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 from mmdet.models.detectors import (BaseDetector, SingleStageDetector,
                                     TwoStageDetector)
+from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.roi_heads.bbox_heads import BBoxHead
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.structures import SampleList
 from torch import Tensor
@@ -44,7 +46,9 @@ def trains_as_anchor_head(head: nn.Module) -> bool:
 class HeadOutput(NamedTuple):
     """What the head(s) gave on one set of maps."""
     losses: dict
-    #: classification logits, one (N, A * K, H, W) per level, or None
+    #: classification logits, one (N, A * K, H, W) per level (a dense
+    #: head), or one (R, K + 1) for the student's sampled RoIs (a RoI
+    #: head), or None
     logits: Optional[List[Tensor]] = None
     #: (N, sum_l A * K * H_l * W_l), the layout of the flattened logits: 0
     #: where the assigner ignores the anchor (label weight 0), else 1
@@ -107,11 +111,41 @@ class _Replay:
         delattr(self.obj, self.name)
 
 
+class _CallRecorder:
+    """Within it, records the arguments and result of each call of
+    ``obj.name`` (as MMRazor's method recorders do), calling it unchanged."""
+
+    def __init__(self, obj, name: str) -> None:
+        self.obj, self.name, self.calls = obj, name, []
+        self.fn = getattr(obj, name)
+        # an attribute of the instance itself (a wrapper someone set) is
+        # put back on exit, not deleted
+        self.own = vars(obj).get(name)
+
+    def __call__(self, *args, **kwargs):
+        result = self.fn(*args, **kwargs)
+        self.calls.append((args, kwargs, result))
+        return result
+
+    def __enter__(self):
+        setattr(self.obj, self.name, self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.own is None:
+            delattr(self.obj, self.name)
+        else:
+            setattr(self.obj, self.name, self.own)
+
+
 class DetectorRunner:
     """Any detector whose ``loss`` starts from ``extract_feat``: its own
     ``loss`` on each set of maps, one after the other."""
 
     two_stage = False
+    #: how the head's classifier turns the logits the logit losses take
+    #: into probabilities
+    logit_activation = 'sigmoid'
 
     def __init__(self, detector: BaseDetector) -> None:
         self.detector = detector
@@ -143,7 +177,8 @@ class DetectorRunner:
         raise TypeError(
             f'SSSDDistiller: logit distillation needs a single-stage '
             f'detector whose dense head computes its loss from its outputs '
-            f'(BaseDenseHead.loss); {name} is not one')
+            f'(BaseDenseHead.loss) or a two-stage one with a '
+            f'StandardRoIHead; {name} is neither')
 
     def anchor_mask_head(self, name: str) -> nn.Module:
         raise TypeError(
@@ -272,9 +307,13 @@ class DenseHeadRunner(DetectorRunner):
 
 class TwoStageRunner(DetectorRunner):
     """Two-stage detectors: the RPN (its own proposals) and the RoI head,
-    through the detector's own ``loss``."""
+    through the detector's own ``loss``. The logits it keeps are the box
+    head's (R, K + 1) class scores for the RoIs the student's pass sampled:
+    on the student's maps as that pass computed them, and on each other
+    set of maps for the same RoIs."""
 
     two_stage = True
+    logit_activation = 'softmax'
 
     @property
     def heads(self) -> List[nn.Module]:
@@ -285,6 +324,52 @@ class TwoStageRunner(DetectorRunner):
         head = self.detector.roi_head.bbox_head
         head = head[0] if isinstance(head, nn.ModuleList) else head
         return getattr(head, 'num_classes', None)
+
+    def logit_head(self, name: str) -> nn.Module:
+        """The box head, where the RoI head is a ``StandardRoIHead`` that
+        trains it as mmdet's does (one ``_bbox_forward(x, rois)`` per
+        ``loss``, e.g. Faster R-CNN's) with a softmax over K classes and
+        the background."""
+        roi_head = self.detector.roi_head
+        head = getattr(roi_head, 'bbox_head', None)
+        if not (isinstance(roi_head, StandardRoIHead) and
+                type(roi_head).bbox_loss is StandardRoIHead.bbox_loss and
+                isinstance(head, BBoxHead) and head.with_cls):
+            super().logit_head(name)
+        if head.custom_cls_channels or \
+                getattr(head.loss_cls, 'use_sigmoid', False):
+            raise TypeError(f'SSSDDistiller: logit distillation of a RoI '
+                            f'head needs a softmax over the classes and the '
+                            f'background; the box head of {name} uses '
+                            f'{type(head.loss_cls).__name__} differently')
+        return head
+
+    def run(self, map_sets, samples, head_grads, with_logits=False,
+            with_anchor_mask=False):
+        if not with_logits:
+            return super().run(map_sets, samples, head_grads, False,
+                               with_anchor_mask)
+        name = type(self.detector).__name__
+        self.logit_head(name)
+        if with_anchor_mask:
+            self.anchor_mask_head(name)
+        roi_head = self.detector.roi_head
+        with no_weight_grad(self.heads, not head_grads[0]), \
+                _CallRecorder(roi_head, '_bbox_forward') as recorder:
+            losses = self.loss(map_sets[0], samples)
+        if len(recorder.calls) != 1:
+            raise RuntimeError(f'SSSDDistiller: the RoI head of {name} ran '
+                               f'its box head {len(recorder.calls)} times '
+                               f'in one loss; the logit losses need once')
+        (_, rois), _, result = recorder.calls[0]
+        out = [HeadOutput(losses, [result['cls_score']])]
+        for maps, grad in zip(map_sets[1:], head_grads[1:]):
+            with no_weight_grad(self.heads, not grad):
+                losses = self.loss(maps, samples)
+            with torch.no_grad():  # a target: the logit losses detach it
+                theirs = roi_head._bbox_forward(tuple(maps), rois)
+            out.append(HeadOutput(losses, [theirs['cls_score']]))
+        return out
 
 
 @contextmanager

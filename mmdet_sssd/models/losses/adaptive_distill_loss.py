@@ -52,9 +52,43 @@ def adaptive_distill_terms(pred: Tensor,
                              (1 - alpha) * (1 - q) * log_1p)
 
 
+def softmax_adaptive_distill_terms(pred: Tensor,
+                                   target: Tensor,
+                                   beta: float = 1.0,
+                                   gamma: float = 2.0,
+                                   temperature: float = 1.0,
+                                   base: str = 'kl') -> Tensor:
+    """Per-row ADL of softmax classification logits, e.g. a RoI head's
+    (R, K + 1) scores (background included).
+
+    The sigmoid formula (:func:`adaptive_distill_terms`) with each row's
+    distribution in place of each element's Bernoulli: with
+    ``p = softmax(pred / T)``, ``q = softmax(target / T)`` over the last
+    axis, ``KL = sum_k q_k log(q_k / p_k)``, ``H(q) = -sum_k q_k log q_k``
+    and ``ADL = (1 - exp(-(KL + beta * H(q))))^gamma * base``, ``base``
+    ``'kl'`` or ``'bce'`` (the cross-entropy ``-sum_k q_k log p_k``, i.e.
+    ``KL + H(q)``). Finite for any finite logits.
+
+    Args:
+        pred (Tensor): Student logits (..., C).
+        target (Tensor): Teacher logits, same shape (not detached here).
+
+    Returns:
+        Tensor: (...), one value per row.
+    """
+    log_p = F.log_softmax(pred.float() / temperature, dim=-1)
+    log_q = F.log_softmax(target.float() / temperature, dim=-1)
+    q = log_q.exp()
+    kl = (q * (log_q - log_p)).sum(-1).clamp(min=0)  # rounding
+    entropy = -(q * log_q).sum(-1)
+    focus = (1 - torch.exp(-(kl + beta * entropy))).pow(gamma)
+    return focus * (kl if base == 'kl' else kl + entropy)
+
+
 @MODELS.register_module()
 class AdaptiveDistillLoss(nn.Module):
-    """Adaptive Distillation Loss (ADL) for sigmoid classification logits.
+    """Adaptive Distillation Loss (ADL) for classification logits: sigmoid
+    (a dense head's, as published) or softmax (a RoI head's, an extension).
 
     Tang et al., "Learning Efficient Detector with Semi-supervised Adaptive
     Distillation" (2019). The elementwise loss
@@ -68,6 +102,13 @@ class AdaptiveDistillLoss(nn.Module):
     is ``base='alpha_bce', temperature_mode='scale_loss'`` with the
     distiller's ``mask_ignored_anchors=True`` (``configs/adl/``); the
     defaults are the paper's formula with the logits divided by T.
+
+    With ``use_sigmoid=False`` (ADL for a softmax classifier such as a RoI
+    head's over K classes and the background; not in the paper, which
+    distils RetinaNet) each row is one distribution
+    (:func:`softmax_adaptive_distill_terms`) and the normaliser is the same
+    ``max(sum q^norm_power, 1)`` over all elements: about the number of rows
+    where the teacher is sure of one class, the background included.
 
     Args:
         alpha (float): Weight of the positive part of the BCE bases.
@@ -84,6 +125,9 @@ class AdaptiveDistillLoss(nn.Module):
             are, the loss times T^2.
         norm_power (float, optional): Normaliser ``max(sum q^norm_power,
             1)``; None averages over all elements instead. Defaults to 1.8.
+        use_sigmoid (bool): Sigmoid logits, one Bernoulli per element
+            (default), or softmax logits, one distribution per row of the
+            last axis (``base`` ``'kl'`` or ``'bce'``). Defaults to True.
         loss_weight (float): Defaults to 1.0.
     """
 
@@ -95,11 +139,16 @@ class AdaptiveDistillLoss(nn.Module):
                  base: str = 'kl',
                  temperature_mode: str = 'divide',
                  norm_power: Optional[float] = 1.8,
+                 use_sigmoid: bool = True,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
         if base not in ('kl', 'alpha_bce', 'bce'):
             raise ValueError(f"AdaptiveDistillLoss: base must be 'kl', "
                              f"'alpha_bce' or 'bce', got {base!r}")
+        if not use_sigmoid and base == 'alpha_bce':
+            raise ValueError("AdaptiveDistillLoss: base='alpha_bce' weighs "
+                             "the two sides of a sigmoid; with "
+                             "use_sigmoid=False give 'kl' or 'bce'")
         if temperature_mode not in ('divide', 'scale_loss'):
             raise ValueError(f"AdaptiveDistillLoss: temperature_mode must be "
                              f"'divide' or 'scale_loss', got "
@@ -116,6 +165,7 @@ class AdaptiveDistillLoss(nn.Module):
         self.base = base
         self.temperature_mode = temperature_mode
         self.norm_power = norm_power
+        self.use_sigmoid = use_sigmoid
         self.loss_weight = loss_weight
 
     def forward(self,
@@ -126,12 +176,15 @@ class AdaptiveDistillLoss(nn.Module):
 
         Args:
             pred (Tensor): Student classification logits, any shape, e.g.
-                (N, A * K, H, W) of one level or all levels flattened.
+                (N, A * K, H, W) of one level or all levels flattened;
+                with ``use_sigmoid=False`` (..., C), e.g. a RoI head's
+                (R, K + 1).
             target (Tensor): Teacher logits of the same shape; detached.
             weight (Tensor, optional): Elementwise weight of ``pred``'s
-                shape, e.g. the distiller's ignore mask (0 for the anchors
-                the assigner ignores). The normaliser is not masked, as in
-                the reference.
+                shape (``use_sigmoid=False``: of its shape less the last
+                axis, one per row), e.g. the distiller's ignore mask (0 for
+                the anchors the assigner ignores). The normaliser is not
+                masked, as in the reference.
 
         Returns:
             Tensor: The loss.
@@ -145,11 +198,18 @@ class AdaptiveDistillLoss(nn.Module):
         divide = self.temperature_mode == 'divide'
         temp = self.temperature if divide else 1.0
         scale = self.loss_weight * (1.0 if divide else self.temperature**2)
-        loss = adaptive_distill_terms(pred, target, self.alpha, self.beta,
-                                      self.gamma, temp, self.base)
+        if self.use_sigmoid:
+            loss = adaptive_distill_terms(pred, target, self.alpha,
+                                          self.beta, self.gamma, temp,
+                                          self.base)
+        else:
+            loss = softmax_adaptive_distill_terms(pred, target, self.beta,
+                                                  self.gamma, temp,
+                                                  self.base)
         if self.norm_power is None:
             return scale * weight_reduce_loss(loss, weight, 'mean')
-        q = torch.sigmoid(target.float() / temp)
+        q = torch.sigmoid(target.float() / temp) if self.use_sigmoid else \
+            torch.softmax(target.float() / temp, dim=-1)
         norm = q.pow(self.norm_power).sum().clamp(min=1.0)
         return scale * weight_reduce_loss(loss, weight, 'mean',
                                           avg_factor=norm)

@@ -71,6 +71,11 @@ def build_pretrained(cfg: Optional[dict], runner: DetectorRunner,
         adapter = ConvModule(channels, their_channels, 1, act_cfg=None)
         feat_loss = MODELS.build(feat_loss)
     if logit_loss is not None:
+        if runner.two_stage:
+            raise TypeError(
+                f'SSSDDistiller: pretrained_teacher.logit_loss pairs the '
+                f'dense head logits of student and teacher anchor by '
+                f'anchor; {name} is two-stage. Use feat_loss only')
         ours, theirs = runner.logit_head(name), teacher.head
         mine, other = [(h.num_classes, getattr(h, 'num_base_priors', None),
                         h.prior_generator.strides) for h in (ours, theirs)]
@@ -96,6 +101,19 @@ def check_terms(terms: Sequence[DistillTerm], runner: DetectorRunner,
                          'teacher, a pretrained_teacher or both')
     if any(t.with_logits for t in terms):
         runner.logit_head(name)
+    for loss in (t.logit_loss for t in terms if t.with_logits):
+        sigmoid = getattr(loss, 'use_sigmoid', None)
+        if sigmoid is not None and sigmoid != (
+                runner.logit_activation == 'sigmoid'):
+            raise TypeError(
+                f'SSSDDistiller: the logit loss {type(loss).__name__} takes '
+                f'{"sigmoid" if sigmoid else "softmax"} logits, the head of '
+                f'{name} gives {runner.logit_activation} ones; set its '
+                f'use_sigmoid={not sigmoid}')
+    if logit_grad_to != 'all' and runner.two_stage:
+        raise TypeError(
+            f'SSSDDistiller: logit_grad_to={logit_grad_to!r} reruns a dense '
+            f'head on the student\'s maps; {name} is two-stage: use \'all\'')
     if mask_ignored_anchors:
         if not any(t.with_logits for t in terms):
             raise ValueError(

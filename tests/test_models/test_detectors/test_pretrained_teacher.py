@@ -187,13 +187,23 @@ def test_nothing_to_distil_from_and_adl_without_teacher(teacher_ckpt):
               logit_distill_loss=dict(type='AdaptiveDistillLoss'))
 
 
-def test_adl_needs_a_dense_sigmoid_head():
-    with pytest.raises(TypeError, match='single-stage'):
+def test_adl_needs_a_head_of_its_activation(teacher_ckpt):
+    """A RoI head classifies with a softmax: the sigmoid ADL is refused
+    there (test_roi_logit_distill.py has the softmax one); a pretrained
+    teacher's logits pair dense heads only."""
+    faster = tiny_detector_cfg('faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+                               num_classes=NUM_CLASSES)
+    with pytest.raises(TypeError, match='use_sigmoid=False'):
         MODELS.build(dict(
-            type='SSSDDistiller',
-            detector=tiny_detector_cfg('faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
-                                       num_classes=NUM_CLASSES),
+            type='SSSDDistiller', detector=faster,
             logit_distill_loss=dict(type='AdaptiveDistillLoss')))
+    with pytest.raises(TypeError, match='two-stage. Use feat_loss only'):
+        MODELS.build(dict(
+            type='SSSDDistiller', detector=faster, teacher=None,
+            pretrained_teacher=dict(
+                config=teacher_cfg(), checkpoint=teacher_ckpt[0],
+                logit_loss=dict(type='AdaptiveDistillLoss',
+                                use_sigmoid=False))))
 
 
 def test_checkpoints_with_the_former_keys_load(teacher_ckpt):

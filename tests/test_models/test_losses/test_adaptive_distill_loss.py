@@ -104,3 +104,65 @@ def test_bad_options_and_shapes():
             AdaptiveDistillLoss(**kwargs)
     with pytest.raises(ValueError, match='same shape'):
         AdaptiveDistillLoss()(logits(2, 9), logits(2, 8))
+
+
+def naive_softmax_adl(s, t, beta=1.0, gamma=2.0, temp=1.0, base='kl',
+                      norm_power=1.8):
+    """The softmax form, row by row, in float64."""
+    total, norm = 0.0, 0.0
+    for a, b in zip(s.tolist(), t.tolist()):
+        za = sum(math.exp(x / temp) for x in a)
+        zb = sum(math.exp(x / temp) for x in b)
+        p = [math.exp(x / temp) / za for x in a]
+        q = [math.exp(x / temp) / zb for x in b]
+        kl = sum(qi * math.log(qi / pi) for pi, qi in zip(p, q))
+        ent = -sum(qi * math.log(qi) for qi in q)
+        focus = (1 - math.exp(-(kl + beta * ent)))**gamma
+        total += focus * (kl if base == 'kl' else kl + ent)
+        norm += sum(qi**norm_power for qi in q)
+    return total / max(norm, 1.0)
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(), dict(gamma=0.0), dict(beta=0.0, gamma=1.0),
+    dict(temperature=2.0), dict(base='bce'), dict(norm_power=1.0)])
+def test_softmax_matches_naive_formula(kwargs):
+    s, t = logits(7, 5), logits(7, 5, seed=1)
+    ours = AdaptiveDistillLoss(use_sigmoid=False, **kwargs)(s, t).item()
+    naive_kwargs = dict(kwargs)
+    if 'temperature' in naive_kwargs:
+        naive_kwargs['temp'] = naive_kwargs.pop('temperature')
+    assert ours == pytest.approx(naive_softmax_adl(s, t, **naive_kwargs),
+                                 rel=1e-4)
+    # not the sigmoid form of the same numbers
+    assert ours != pytest.approx(AdaptiveDistillLoss(**{
+        k: v for k, v in kwargs.items()})(s, t).item(), rel=1e-2)
+
+
+def test_softmax_rows_are_distributions_weighted_per_row():
+    s, t = logits(4, 6), logits(4, 6, seed=2)
+    loss = AdaptiveDistillLoss(use_sigmoid=False, norm_power=None)
+    # a constant added to a row's logits is the same distribution
+    assert loss(s + torch.arange(4.)[:, None], t).item() == pytest.approx(
+        loss(s, t).item(), rel=1e-5)
+    assert loss(t, t).item() == pytest.approx(0, abs=1e-7)
+    # one weight per row; the mean is over the rows (norm_power 0: the
+    # naive sum over one row divided by its 6 elements)
+    weight = torch.tensor([1., 0., 0., 0.])
+    assert loss(s, t, weight).item() == pytest.approx(
+        naive_softmax_adl(s[:1], t[:1], norm_power=0.0) * 6 / 4, rel=1e-4)
+
+
+def test_softmax_extreme_logits_and_detached_teacher():
+    s = torch.tensor([[-80., 0., 80.], [30., -30., 0.]], requires_grad=True)
+    t = torch.tensor([[80., -80., 0.], [30., -30., 0.]], requires_grad=True)
+    value = AdaptiveDistillLoss(use_sigmoid=False)(s, t)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(s.grad).all()
+    assert t.grad is None and s.grad[1].abs().max() < 1e-6 < \
+        s.grad[0].abs().max()
+
+
+def test_softmax_refuses_the_sigmoid_only_base():
+    with pytest.raises(ValueError, match="use_sigmoid=False give 'kl'"):
+        AdaptiveDistillLoss(use_sigmoid=False, base='alpha_bce')

@@ -365,7 +365,8 @@ def main():
         cfg_options=args.cfg_options,
         command=shlex.join(['python', 'tools/digits_benchmark.py'] +
                            sys.argv[1:]), device=args.device,
-        ema_momentum=args.ema, layout=args.layout)
+        ema_momentum=args.ema, layout=args.layout,
+        pretrain_scales=args.pretrain_scales)
     runs, todo = reuse_finished(job, args)
     runs += job.run(longest_first([(m, s) for m, s in todo
                                    if m not in SEMI]))

@@ -254,6 +254,11 @@ class DigitsJob(PairedJob):
             96 pixels) or ``'coco'`` (COCO's statistics,
             :mod:`mmdet_sssd.datasets.coco_layout`): every pipeline's
             ``Resize`` then scales to their side. Defaults to ``'digits'``.
+        pretrain_scales (str): The glyph scales ``backbone`` was
+            pretrained on (:func:`~.digits_data.prepare_data`):
+            ``'digits'`` (every record's before the 3700 probe) or
+            ``'layout'``; recorded where not ``'digits'``. Defaults to
+            ``'digits'``.
         kwargs: :class:`PairedJob`'s, but ``test_options``,
             ``test_fields`` and ``cwd``.
     """
@@ -261,11 +266,15 @@ class DigitsJob(PairedJob):
     def __init__(self, size: str, data_root: str, backbone: str,
                  num_train: Optional[int] = None,
                  epochs: Optional[int] = None, layout: str = 'digits',
-                 **kwargs):
+                 pretrain_scales: str = 'digits', **kwargs):
         if layout not in LAYOUTS:
             raise ValueError(f'layout must be one of {sorted(LAYOUTS)}, got '
                              f'{layout!r}')
+        if pretrain_scales not in ('digits', 'layout'):
+            raise ValueError(f"pretrain_scales must be 'digits' or 'layout', "
+                             f'got {pretrain_scales!r}')
         self.size, self.backbone, self.layout = size, backbone, layout
+        self.pretrain_scales = pretrain_scales
         self._resizes: Dict[str, List[str]] = {}
         self.root = data_root.rstrip('/') + '/'
         own_train, self.num_val, own_epochs = SIZES[size]
@@ -351,9 +360,29 @@ class DigitsJob(PairedJob):
         fields = dict(epochs=None if iters else self.epochs,
                       iters=self.iters if iters else None,
                       num_train=self.num_train, num_val=self.num_val)
-        if self.layout != 'digits':  # records before layouts have none
-            fields['layout'] = self.layout
+        # records before layouts, or before the backbone's scales, have none
+        fields.update(self.data_fields())
         return fields
+
+    def data_fields(self) -> dict:
+        """The record fields naming the scenes and the backbone's
+        pretraining, where not the first ones."""
+        return {key: value for key, value in (
+            ('layout', self.layout),
+            ('pretrain_scales', self.pretrain_scales)) if value != 'digits'}
+
+    def check_reusable(self, run: dict, path: str) -> None:
+        """A finished run on other scenes or another backbone than this
+        job's is refused."""
+        theirs = {key: run[key] for key in ('layout', 'pretrain_scales')
+                  if run.get(key, 'digits') != 'digits'}
+        ours = self.data_fields()
+        if theirs != ours:
+            raise ValueError(
+                f'{path} records a run of {theirs or "the default data"}, '
+                f'this job is {ours or "the default data"}: give another '
+                f'--work-dir (or the run\'s --layout and --pretrain-scales) '
+                f'to --skip-existing')
 
     def train_record(self, arm, seed, *cost) -> dict:
         run = super().train_record(arm, seed, *cost)

@@ -199,6 +199,7 @@ class PairedJob:
             return None
         with open(path) as f:
             run = json.load(f)
+        self.check_reusable(run, path)
         if run.get('split') != 'test':  # a record of val only
             phase(f'{arm}, seed {seed}: scoring the finished run on the '
                   f'test split')
@@ -210,6 +211,10 @@ class PairedJob:
             run.update(curves(*read_scalars(self.run_dir(arm, seed))))
         phase(f'{arm}, seed {seed}: reusing the finished run')
         return run
+
+    def check_reusable(self, run: dict, path: str) -> None:
+        """Raises ValueError if the finished run's record ``run`` (read
+        from ``path``) is not a run of this job's (none by default)."""
 
     def run(self, todo: Sequence[Key]) -> List[dict]:
         """Trains the (arm, seed) runs of ``todo``, each then scored in the

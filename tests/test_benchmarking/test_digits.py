@@ -1,6 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """The digits preset: its schedules read from the configs, and the options
 each method's training gets."""
+import json
+import os
 import os.path as osp
 
 import pytest
@@ -135,6 +137,25 @@ def test_coco_layout_resizes_every_pipeline_and_is_recorded(tmp_path):
                       work_dir=str(tmp_path / 'job'), experiment='e')
     assert not any('scale' in o for o in plain.method_options('baseline'))
     assert 'layout' not in plain.record_fields('baseline', 7)
+    # the backbone's pretraining scales too, where not the digits'; a
+    # finished run of other scenes or scales is not reused
+    scales = DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
+                       work_dir=str(tmp_path / 'job'), experiment='e',
+                       layout='coco', pretrain_scales='layout')
+    assert scales.record_fields('baseline', 7)['pretrain_scales'] == 'layout'
+    assert 'pretrain_scales' not in job.record_fields('baseline', 7)
+    os.makedirs(job.run_dir('baseline', 7))
+    with open(osp.join(job.run_dir('baseline', 7), 'run.json'), 'w') as f:
+        json.dump(dict(job.record_fields('baseline', 7), split='test',
+                       train_loss=[]), f)
+    assert job.reuse('baseline', 7)['layout'] == 'coco'
+    for other in (scales, plain):
+        with pytest.raises(ValueError, match='give another --work-dir'):
+            other.reuse('baseline', 7)
+    with pytest.raises(ValueError, match='pretrain_scales must be'):
+        DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
+                  work_dir=str(tmp_path / 'job'), experiment='e',
+                  pretrain_scales='coco')
     # found where it is; a loader without one is refused
     moved = tmp_path / 'moved.py'
     moved.write_text(

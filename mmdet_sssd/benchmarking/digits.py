@@ -6,6 +6,7 @@
 backbone are made by :mod:`.digits_data`."""
 import math
 import os.path as osp
+import shlex
 import subprocess
 import sys
 from typing import Dict, List, Optional, Tuple
@@ -234,6 +235,21 @@ def _phase_options(cfg, length: int, num_train: int) -> List[str]:
         f'model.{k}={round(v * iters / own)}' for k, v in phases.items()]
 
 
+def recorded_scales(run: dict) -> str:
+    """The backbone's pretraining scales of a run record: its
+    ``pretrain_scales``, or for the records made before that field (the
+    3700 probe's) the ``--pretrain-scales`` of its command."""
+    if 'pretrain_scales' in run:
+        return run['pretrain_scales']
+    args = shlex.split(run.get('command') or '')
+    for i, arg in enumerate(args):
+        if arg == '--pretrain-scales' and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith('--pretrain-scales='):
+            return arg.split('=', 1)[1]
+    return 'digits'
+
+
 class DigitsJob(PairedJob):
     """The paired job on the digits data of one size: each method's data,
     schedule and pretrained backbone as options, the test split scored,
@@ -374,8 +390,9 @@ class DigitsJob(PairedJob):
     def check_reusable(self, run: dict, path: str) -> None:
         """A finished run on other scenes or another backbone than this
         job's is refused."""
-        theirs = {key: run[key] for key in ('layout', 'pretrain_scales')
-                  if run.get(key, 'digits') != 'digits'}
+        theirs = {key: value for key, value in (
+            ('layout', run.get('layout', 'digits')),
+            ('pretrain_scales', recorded_scales(run))) if value != 'digits'}
         ours = self.data_fields()
         if theirs != ours:
             raise ValueError(

@@ -152,6 +152,14 @@ def test_coco_layout_resizes_every_pipeline_and_is_recorded(tmp_path):
     for other in (scales, plain):
         with pytest.raises(ValueError, match='give another --work-dir'):
             other.reuse('baseline', 7)
+    # a record from before the field (the 3700 probe's): its command says
+    with open(osp.join(job.run_dir('baseline', 7), 'run.json'), 'w') as f:
+        json.dump(dict(job.record_fields('baseline', 7), split='test',
+                       train_loss=[], command='python tools/digits_benchmark'
+                       '.py --layout coco --pretrain-scales layout'), f)
+    assert scales.reuse('baseline', 7)['layout'] == 'coco'
+    with pytest.raises(ValueError, match='give another --work-dir'):
+        job.reuse('baseline', 7)
     with pytest.raises(ValueError, match='pretrain_scales must be'):
         DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
                   work_dir=str(tmp_path / 'job'), experiment='e',

@@ -332,10 +332,22 @@ class TwoStageRunner(DetectorRunner):
         the background."""
         roi_head = self.detector.roi_head
         head = getattr(roi_head, 'bbox_head', None)
-        if not (isinstance(roi_head, StandardRoIHead) and
-                type(roi_head).bbox_loss is StandardRoIHead.bbox_loss and
-                isinstance(head, BBoxHead) and head.with_cls):
+        if not isinstance(roi_head, StandardRoIHead):
             super().logit_head(name)
+        if type(roi_head).bbox_loss is not StandardRoIHead.bbox_loss:
+            raise TypeError(
+                f'SSSDDistiller: logit distillation of a RoI head reads the '
+                f'class scores of StandardRoIHead.bbox_loss\'s one box-head '
+                f'pass; the {type(roi_head).__name__} of {name} trains its '
+                f'box head in its own bbox_loss (supported: StandardRoIHead '
+                f'and subclasses that keep its bbox_loss, e.g. Faster and '
+                f'Mask R-CNN\'s)')
+        if not (isinstance(head, BBoxHead) and
+                getattr(head, 'with_cls', False)):
+            raise TypeError(
+                f'SSSDDistiller: logit distillation of a RoI head needs a '
+                f'BBoxHead with a classifier (cls_score); the '
+                f'{type(head).__name__} of {name} has none')
         if head.custom_cls_channels or \
                 getattr(head.loss_cls, 'use_sigmoid', False):
             raise TypeError(f'SSSDDistiller: logit distillation of a RoI '
@@ -358,9 +370,12 @@ class TwoStageRunner(DetectorRunner):
                 _CallRecorder(roi_head, '_bbox_forward') as recorder:
             losses = self.loss(map_sets[0], samples)
         if len(recorder.calls) != 1:
-            raise RuntimeError(f'SSSDDistiller: the RoI head of {name} ran '
-                               f'its box head {len(recorder.calls)} times '
-                               f'in one loss; the logit losses need once')
+            raise RuntimeError(
+                f'SSSDDistiller: the {type(roi_head).__name__} of {name} '
+                f'ran _bbox_forward {len(recorder.calls)} times in one loss; '
+                f'the RoI logit loss pairs the RoIs of its one pass in '
+                f'StandardRoIHead.bbox_loss: drop logit_distill_loss for '
+                f'this detector')
         (_, rois), _, result = recorder.calls[0]
         out = [HeadOutput(losses, [result['cls_score']])]
         for maps, grad in zip(map_sets[1:], head_grads[1:]):

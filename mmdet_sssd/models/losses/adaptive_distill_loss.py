@@ -67,7 +67,8 @@ def softmax_adaptive_distill_terms(pred: Tensor,
     axis, ``KL = sum_k q_k log(q_k / p_k)``, ``H(q) = -sum_k q_k log q_k``
     and ``ADL = (1 - exp(-(KL + beta * H(q))))^gamma * base``, ``base``
     ``'kl'`` or ``'bce'`` (the cross-entropy ``-sum_k q_k log p_k``, i.e.
-    ``KL + H(q)``). Finite for any finite logits.
+    ``KL + H(q)``). Finite for any finite logits (its gradient too, for
+    gamma 0 or >= 1).
 
     Args:
         pred (Tensor): Student logits (..., C).
@@ -116,7 +117,7 @@ class AdaptiveDistillLoss(nn.Module):
         beta (float): Weight of the teacher's entropy in the focus (the
             paper's convention; the reference code's LOSS_BETA=0 is 1
             here). Defaults to 1.0.
-        gamma (float): Focus exponent. Defaults to 2.0.
+        gamma (float): Focus exponent, 0 or >= 1. Defaults to 2.0.
         temperature (float): T. Defaults to 1.0.
         base (str): ``'kl'`` (default), ``'alpha_bce'`` (reference) or
             ``'bce'`` (2 x ``'alpha_bce'``).
@@ -124,7 +125,8 @@ class AdaptiveDistillLoss(nn.Module):
             are divided by T; ``'scale_loss'`` (reference): logits as they
             are, the loss times T^2.
         norm_power (float, optional): Normaliser ``max(sum q^norm_power,
-            1)``; None averages over all elements instead. Defaults to 1.8.
+            1)``; None averages over all elements instead (over the rows
+            with ``use_sigmoid=False``). Defaults to 1.8.
         use_sigmoid (bool): Sigmoid logits, one Bernoulli per element
             (default), or softmax logits, one distribution per row of the
             last axis (``base`` ``'kl'`` or ``'bce'``). Defaults to True.
@@ -153,6 +155,12 @@ class AdaptiveDistillLoss(nn.Module):
             raise ValueError(f"AdaptiveDistillLoss: temperature_mode must be "
                              f"'divide' or 'scale_loss', got "
                              f"{temperature_mode!r}")
+        if 0 < gamma < 1:
+            # d/dx x^gamma is infinite at x = 0: where student and a sure
+            # teacher agree (KL + beta H = 0) the gradient would be NaN
+            raise ValueError(f'AdaptiveDistillLoss: gamma must be 0 or >= 1 '
+                             f'(0 < gamma < 1 gives NaN gradients where '
+                             f'student and teacher agree), got {gamma}')
         if not temperature > 0 or gamma < 0 or beta < 0 or not 0 <= alpha <= 1:
             raise ValueError(
                 f'AdaptiveDistillLoss: need temperature > 0, gamma >= 0, '
@@ -194,6 +202,12 @@ class AdaptiveDistillLoss(nn.Module):
                 f'AdaptiveDistillLoss: student and teacher logits must have '
                 f'the same shape (same anchors and classes), got '
                 f'{tuple(pred.shape)} and {tuple(target.shape)}')
+        if not self.use_sigmoid and weight is not None and \
+                weight.shape != pred.shape[:-1]:
+            raise ValueError(
+                f'AdaptiveDistillLoss: with use_sigmoid=False the weight is '
+                f'one per row, shape {tuple(pred.shape[:-1])}, got '
+                f'{tuple(weight.shape)}')
         target = target.detach()
         divide = self.temperature_mode == 'divide'
         temp = self.temperature if divide else 1.0

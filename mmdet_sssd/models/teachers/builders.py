@@ -110,10 +110,6 @@ def check_terms(terms: Sequence[DistillTerm], runner: DetectorRunner,
                 f'{"sigmoid" if sigmoid else "softmax"} logits, the head of '
                 f'{name} gives {runner.logit_activation} ones; set its '
                 f'use_sigmoid={not sigmoid}')
-    if logit_grad_to != 'all' and runner.two_stage:
-        raise TypeError(
-            f'SSSDDistiller: logit_grad_to={logit_grad_to!r} reruns a dense '
-            f'head on the student\'s maps; {name} is two-stage: use \'all\'')
     if mask_ignored_anchors:
         if not any(t.with_logits for t in terms):
             raise ValueError(
@@ -126,6 +122,10 @@ def check_terms(terms: Sequence[DistillTerm], runner: DetectorRunner,
             f'SSSDDistiller: logit_grad_to={logit_grad_to!r} routes the '
             f'logit losses\' gradient; give logit_distill_loss or '
             f'pretrained_teacher.logit_loss')
+    if logit_grad_to != 'all' and runner.two_stage:
+        raise TypeError(
+            f'SSSDDistiller: logit_grad_to={logit_grad_to!r} reruns a dense '
+            f'head on the student\'s maps; {name} is two-stage: use \'all\'')
 
 
 def prefixed(losses: dict, prefix: str = 'teacher.') -> dict:

@@ -54,6 +54,8 @@ def test_roi_logit_loss_trains_the_head_and_the_maps(name):
     assert neck is not None and neck.abs().sum() > 0
     # the teacher's side is a target: none of its weights learn from it
     assert all(p.grad is None for p in model.teacher.parameters())
+    # the recorder of the student's box-head pass is gone
+    assert '_bbox_forward' not in vars(model.student.roi_head)
 
 
 def test_the_teacher_is_scored_on_the_students_rois(monkeypatch):
@@ -113,5 +115,13 @@ def test_build_time_refusals(kwargs, error, match):
 def test_other_heads_are_refused_at_build_time():
     with pytest.raises(TypeError, match='use_sigmoid=True'):
         build('retinanet/retinanet_r50_fpn_1x_coco.py')
-    with pytest.raises(TypeError, match='StandardRoIHead'):
+    with pytest.raises(TypeError, match='or a two-stage one with a '
+                       'StandardRoIHead; CascadeRCNN is neither'):
         build('cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py')
+    # a StandardRoIHead that trains its box head its own way
+    with pytest.raises(TypeError, match='the DynamicRoIHead of FasterRCNN '
+                       'trains its box head in its own bbox_loss'):
+        build('dynamic_rcnn/dynamic-rcnn_r50_fpn_1x_coco.py')
+    # a box head without BBoxHead's classifier attributes (SABL)
+    with pytest.raises(TypeError, match='SABLHead of FasterRCNN has none'):
+        build('sabl/sabl-faster-rcnn_r50_fpn_1x_coco.py')

@@ -163,6 +163,16 @@ def test_softmax_extreme_logits_and_detached_teacher():
         s.grad[0].abs().max()
 
 
-def test_softmax_refuses_the_sigmoid_only_base():
+def test_softmax_refuses_the_sigmoid_only_base_and_elementwise_weights():
     with pytest.raises(ValueError, match="use_sigmoid=False give 'kl'"):
         AdaptiveDistillLoss(use_sigmoid=False, base='alpha_bce')
+    s, t = logits(3, 3), logits(3, 3, seed=1)
+    with pytest.raises(ValueError, match=r'one per row, shape \(3,\)'):
+        AdaptiveDistillLoss(use_sigmoid=False)(s, t, torch.ones(3, 3))
+
+
+def test_fractional_focus_is_refused():
+    """0 < gamma < 1: x^gamma has an infinite slope at 0, where a sure
+    teacher and its student agree."""
+    with pytest.raises(ValueError, match='gamma must be 0 or >= 1'):
+        AdaptiveDistillLoss(gamma=0.5)

@@ -125,3 +125,37 @@ def test_other_heads_are_refused_at_build_time():
     # a box head without BBoxHead's classifier attributes (SABL)
     with pytest.raises(TypeError, match='SABLHead of FasterRCNN has none'):
         build('sabl/sabl-faster-rcnn_r50_fpn_1x_coco.py')
+
+
+def test_in_the_warmup_the_students_step_is_the_plain_detectors():
+    """With the head held from the teacher's losses and the student side
+    detached (the recipe's warm-up), the student's losses and gradients
+    are the plain Faster R-CNN's: its pass samples first, from the same
+    random state (the teacher's sampling only moves the stream after)."""
+    from mmdet_sssd.models.distill.phases import Phase
+    model = build(teacher_trains_head=False, distill_warmup=3).train()
+    model.init_weights()
+    torch.manual_seed(0)
+    plain = MODELS.build(tiny_detector_cfg(FASTER, num_classes=NUM_CLASSES))
+    plain.init_weights()
+    plain.train()
+    data = batch(model)
+    model.phase = Phase(detach_student=True)
+    out = []
+    for detector in (plain, model):
+        torch.manual_seed(7)
+        losses = detector(**data, mode='loss')
+        loss = sum(v if torch.is_tensor(v) else sum(v)
+                   for k, v in losses.items() if 'loss' in k)
+        loss.backward()
+        student = getattr(detector, 'student', detector)
+        out.append((losses, dict(student.named_parameters())))
+    (ours, ps), (theirs, qs) = out
+    assert theirs['loss_distill_logits'].requires_grad is False
+    for key in ('loss_cls', 'loss_bbox'):
+        assert torch.equal(ours[key], theirs[key])
+    for name, p in ps.items():
+        q = qs[name].grad
+        assert (p.grad is None) == (q is None), name
+        if q is not None:
+            torch.testing.assert_close(q, p.grad, rtol=1e-5, atol=1e-7)

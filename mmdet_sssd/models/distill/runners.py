@@ -81,36 +81,6 @@ def no_weight_grad(modules: Sequence[nn.Module], enabled: bool = True):
             p.requires_grad_(True)
 
 
-class _Replay:
-    """Records the results of ``obj.name`` in the first pass and, with
-    ``replay``, replays them, call by call, in the next ones (:meth:`rewind`
-    between passes); without, the next passes call it again."""
-
-    def __init__(self, obj, name: str, replay: bool = True) -> None:
-        self.obj, self.name, self.results, self.pos = obj, name, [], 0
-        self.fn, self.replay = getattr(obj, name), replay
-
-    def __call__(self, *args, **kwargs):
-        if self.replay and self.pos < len(self.results):
-            result = self.results[self.pos]
-        else:
-            result = self.fn(*args, **kwargs)
-            if self.pos == len(self.results):
-                self.results.append(result)
-        self.pos += 1
-        return result
-
-    def rewind(self) -> None:
-        self.pos = 0
-
-    def __enter__(self):
-        setattr(self.obj, self.name, self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        delattr(self.obj, self.name)
-
-
 class _CallRecorder:
     """Within it, records the arguments and result of each call of
     ``obj.name`` (as MMRazor's method recorders do), calling it unchanged."""
@@ -136,6 +106,33 @@ class _CallRecorder:
             delattr(self.obj, self.name)
         else:
             setattr(self.obj, self.name, self.own)
+
+
+class _Replay(_CallRecorder):
+    """Records the results of ``obj.name`` in the first pass and, with
+    ``replay``, replays them, call by call, in the next ones (:meth:`rewind`
+    between passes); without, the next passes call it again."""
+
+    def __init__(self, obj, name: str, replay: bool = True) -> None:
+        super().__init__(obj, name)
+        self.replay, self.pos = replay, 0
+
+    @property
+    def results(self) -> list:
+        return [result for _, _, result in self.calls]
+
+    def __call__(self, *args, **kwargs):
+        if self.replay and self.pos < len(self.calls):
+            result = self.calls[self.pos][2]
+        else:
+            result = self.fn(*args, **kwargs)
+            if self.pos == len(self.calls):
+                self.calls.append((args, kwargs, result))
+        self.pos += 1
+        return result
+
+    def rewind(self) -> None:
+        self.pos = 0
 
 
 class DetectorRunner:

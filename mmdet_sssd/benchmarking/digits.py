@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 from mmdet_sssd.datasets.coco_layout import IMAGE_SIZE as COCO_SIDE
 from mmdet_sssd.utils.mmdet_tools import tools_dir, tools_env
+from .digits_data import check_pretrain_scales
 from .launch import tool
 from .paired_job import PairedJob
 from .pool import phase
@@ -235,6 +236,14 @@ def _phase_options(cfg, length: int, num_train: int) -> List[str]:
         f'model.{k}={round(v * iters / own)}' for k, v in phases.items()]
 
 
+def data_fields(layout: str, pretrain_scales: str) -> dict:
+    """``layout`` and ``pretrain_scales`` as a run record holds them: only
+    where not ``'digits'`` (the records before either field have none)."""
+    return {key: value for key, value in (
+        ('layout', layout), ('pretrain_scales', pretrain_scales))
+        if value != 'digits'}
+
+
 def recorded_scales(run: dict) -> str:
     """The backbone's pretraining scales of a run record: its
     ``pretrain_scales``, or for the records made before that field (the
@@ -286,9 +295,7 @@ class DigitsJob(PairedJob):
         if layout not in LAYOUTS:
             raise ValueError(f'layout must be one of {sorted(LAYOUTS)}, got '
                              f'{layout!r}')
-        if pretrain_scales not in ('digits', 'layout'):
-            raise ValueError(f"pretrain_scales must be 'digits' or 'layout', "
-                             f'got {pretrain_scales!r}')
+        check_pretrain_scales(pretrain_scales)
         self.size, self.backbone, self.layout = size, backbone, layout
         self.pretrain_scales = pretrain_scales
         self._resizes: Dict[str, List[str]] = {}
@@ -383,16 +390,13 @@ class DigitsJob(PairedJob):
     def data_fields(self) -> dict:
         """The record fields naming the scenes and the backbone's
         pretraining, where not the first ones."""
-        return {key: value for key, value in (
-            ('layout', self.layout),
-            ('pretrain_scales', self.pretrain_scales)) if value != 'digits'}
+        return data_fields(self.layout, self.pretrain_scales)
 
     def check_reusable(self, run: dict, path: str) -> None:
         """A finished run on other scenes or another backbone than this
         job's is refused."""
-        theirs = {key: value for key, value in (
-            ('layout', run.get('layout', 'digits')),
-            ('pretrain_scales', recorded_scales(run))) if value != 'digits'}
+        theirs = data_fields(run.get('layout', 'digits'),
+                             recorded_scales(run))
         ours = self.data_fields()
         if theirs != ours:
             raise ValueError(

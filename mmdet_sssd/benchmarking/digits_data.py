@@ -18,6 +18,13 @@ PRETRAIN = dict(default=dict(), full=dict(), smoke=dict(num_crops=128,
 BACKBONE_FILES = dict(digits='backbone.pth', coco='backbone_coco_scales.pth')
 
 
+def check_pretrain_scales(pretrain_scales: str) -> None:
+    """ValueError unless ``'digits'`` or ``'layout'``."""
+    if pretrain_scales not in ('digits', 'layout'):
+        raise ValueError(f"pretrain_scales must be 'digits' or 'layout', "
+                         f'got {pretrain_scales!r}')
+
+
 def _generate(data_root: str, num_train: int, num_val: int, num_test: int,
               meta: dict, layout: str) -> bool:
     """Generates the train and val splits when the folder's ``meta.json``
@@ -82,9 +89,7 @@ def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
                 num_val=num_val, seed=0)
     if layout != 'digits':  # the folders made before layouts keep theirs
         meta['layout'] = layout
-    if pretrain_scales not in ('digits', 'layout'):
-        raise ValueError(f"pretrain_scales must be 'digits' or 'layout', "
-                         f'got {pretrain_scales!r}')
+    check_pretrain_scales(pretrain_scales)
     scales = layout if pretrain_scales == 'layout' else 'digits'
     backbone = osp.join(data_root, BACKBONE_FILES[scales])
     made = _generate(data_root, num_train, num_val, num_test, meta, layout)

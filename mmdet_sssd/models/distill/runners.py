@@ -59,11 +59,15 @@ class HeadOutput(NamedTuple):
 def maps_as_features(detector: BaseDetector, maps: Sequence[Tensor]):
     """Within it ``detector.extract_feat`` returns ``maps``, so the
     detector's own ``loss`` and ``predict`` run from them, unchanged."""
+    own = vars(detector).get('extract_feat')  # a wrapper someone set
     detector.extract_feat = lambda _: maps
     try:
         yield
     finally:
-        del detector.extract_feat
+        if own is None:
+            del detector.extract_feat
+        else:
+            detector.extract_feat = own
 
 
 @contextmanager
@@ -79,6 +83,21 @@ def no_weight_grad(modules: Sequence[nn.Module], enabled: bool = True):
     finally:
         for p in params:
             p.requires_grad_(True)
+
+
+@contextmanager
+def kept_running_stats(module: nn.Module):
+    """Within it, the module runs as it is (batch statistics in training)
+    but its BatchNorm layers' running statistics are put back on exit: a
+    pass that scores, not one that trains, leaves them as they were."""
+    saved = [(m, {k: v.clone() for k, v in m.named_buffers(recurse=False)})
+             for m in module.modules() if isinstance(m, _BatchNorm)]
+    try:
+        yield
+    finally:
+        for m, buffers in saved:
+            for k, v in buffers.items():
+                getattr(m, k).copy_(v)
 
 
 class _CallRecorder:
@@ -378,7 +397,10 @@ class TwoStageRunner(DetectorRunner):
         for maps, grad in zip(map_sets[1:], head_grads[1:]):
             with no_weight_grad(self.heads, not grad):
                 losses = self.loss(maps, samples)
-            with torch.no_grad():  # a target: the logit losses detach it
+            # a target: the logit losses detach it; the box head scores the
+            # student's RoIs in its training mode, as the student's pass did,
+            # but its BatchNorm statistics do not count this pass
+            with torch.no_grad(), kept_running_stats(roi_head):
                 theirs = roi_head._bbox_forward(tuple(maps), rois)
             out.append(HeadOutput(losses, [theirs['cls_score']]))
         return out

@@ -159,3 +159,29 @@ def test_in_the_warmup_the_students_step_is_the_plain_detectors():
         assert (p.grad is None) == (q is None), name
         if q is not None:
             torch.testing.assert_close(q, p.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_scoring_the_teacher_leaves_the_box_heads_batchnorm_statistics():
+    """A box head with BatchNorm (4 convs, BN): scoring the teacher's maps
+    at the student's RoIs is not a training pass, so the running
+    statistics are those of the same step without the logit loss (the
+    student's and the teacher's own passes)."""
+    def bn_buffers(**kwargs):
+        torch.manual_seed(0)
+        detector = tiny_detector_cfg(FASTER, num_classes=NUM_CLASSES)
+        detector.roi_head.bbox_head.update(
+            type='Shared4Conv1FCBBoxHead', conv_out_channels=16,
+            norm_cfg=dict(type='BN', requires_grad=True))
+        model = MODELS.build(dict(type='SSSDDistiller', detector=detector,
+                                  **kwargs)).train()
+        torch.manual_seed(7)
+        model(**batch(model), mode='loss')
+        return {k: v.clone() for k, v in
+                model.student.roi_head.bbox_head.named_buffers()}
+
+    ours = bn_buffers(logit_distill_loss=ROI_ADL)
+    plain = bn_buffers()
+    assert ours and all('num_batches_tracked' not in k or v.item() == 2
+                        for k, v in ours.items())
+    for key, value in plain.items():
+        torch.testing.assert_close(ours[key], value, rtol=0, atol=0)

@@ -162,3 +162,24 @@ def test_exported_student_equals_the_distiller():
         for field in ('bboxes', 'scores', 'labels'):
             assert torch.equal(a.pred_instances[field],
                                b.pred_instances[field])
+
+
+def test_maps_as_features_puts_back_a_wrapper_set_on_the_detector():
+    """Runs from the given maps, then leaves the detector's own
+    ``extract_feat`` as it was: the class's, or a wrapper someone set on
+    the instance (a profiler, a recorder)."""
+    from mmdet_sssd.models.distill.runners import maps_as_features
+    detector = MODELS.build(tiny_detector_cfg(
+        'retinanet/retinanet_r50_fpn_1x_coco.py', num_classes=NUM_CLASSES))
+    maps = [torch.zeros(1, 1, 2, 2)]
+    with maps_as_features(detector, maps):
+        assert detector.extract_feat(None) is maps
+    assert 'extract_feat' not in vars(detector)
+
+    def wrapper(x):
+        return type(detector).extract_feat(detector, x)
+
+    detector.extract_feat = wrapper
+    with maps_as_features(detector, maps):
+        assert detector.extract_feat(None) is maps
+    assert detector.extract_feat is wrapper

@@ -9,7 +9,7 @@ from mmdet.utils import register_all_modules
 from mmengine.logging import MessageHub
 
 import mmdet_sssd  # noqa: F401
-from mmdet_sssd.testing import tiny_detector_cfg
+from mmdet_sssd.testing import get_stock_config, tiny_detector_cfg
 
 register_all_modules()
 
@@ -336,6 +336,13 @@ def test_unsupported_detectors_fail_at_build():
     yolof.backbone.out_indices = (3, )
     with pytest.raises(TypeError, match='no multi-level neck'):
         MODELS.build(dict(type='SSSDDistiller', detector=yolof))
+
+    # TridentNet: C4 maps, no neck (built as the stock config, not shrunk)
+    trident = get_stock_config('tridentnet/tridentnet_r50-caffe_1x_coco.py')
+    trident.model.backbone.init_cfg = None
+    with pytest.raises(TypeError, match='TridentFasterRCNN has no '
+                       'multi-level neck'):
+        MODELS.build(dict(type='SSSDDistiller', detector=trident.model))
 
 
 @pytest.mark.parametrize('name', [DETECTORS[0], DETECTORS[-3]])

@@ -64,10 +64,17 @@ def maps_as_features(detector: BaseDetector, maps: Sequence[Tensor]):
     try:
         yield
     finally:
-        if own is None:
-            del detector.extract_feat
-        else:
-            detector.extract_feat = own
+        _put_back(detector, 'extract_feat', own)
+
+
+def _put_back(obj, name: str, own) -> None:
+    """Undoes a ``setattr(obj, name, ...)``: puts back ``own``, what the
+    instance itself held before (a wrapper someone set), or with none
+    removes the attribute so that the class's shows again."""
+    if own is None:
+        delattr(obj, name)
+    else:
+        setattr(obj, name, own)
 
 
 @contextmanager
@@ -121,10 +128,7 @@ class _CallRecorder:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.own is None:
-            delattr(self.obj, self.name)
-        else:
-            setattr(self.obj, self.name, self.own)
+        _put_back(self.obj, self.name, self.own)
 
 
 class _Replay(_CallRecorder):

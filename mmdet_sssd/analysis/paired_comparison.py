@@ -14,6 +14,9 @@ import statistics
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 SUMMARY_METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm')
+#: column headers of the class-agnostic scores in :func:`summary_table`
+AGNOSTIC_HEADERS = {'agnostic_AP': 'class-agnostic AP',
+                    'teacher_agnostic_AP': 'teacher class-agnostic AP'}
 
 
 def t_interval(diffs: Sequence[float], confidence: float = 0.95
@@ -111,16 +114,22 @@ def summary_table(records: List[dict],
                   metrics: Optional[Sequence[str]] = None) -> List[str]:
     """Markdown lines: per method, mean +- std over its seeds of each
     metric (over the seeds that have it), the label teacher's mean AP
-    (``teacher_AP``, where recorded) and the mean training time
-    (``train_s``). ``metrics`` defaults to :data:`SUMMARY_METRICS`, and
-    ``APl`` where a record has it (a test set with large objects)."""
+    (``teacher_AP``, where recorded), where any record has them the
+    class-agnostic AP of the student and of its teacher (``agnostic_AP``,
+    ``teacher_agnostic_AP``: are the boxes found, whatever their class?),
+    and the mean training time (``train_s``). ``metrics`` defaults to
+    :data:`SUMMARY_METRICS`, and ``APl`` where a record has it (a test
+    set with large objects)."""
     if metrics is None:
         metrics = SUMMARY_METRICS + tuple(
             ['APl'] if any(r.get('APl') is not None for r in records)
             else [])
-    lines = ['| method | seeds | ' + ' | '.join(metrics) +
-             ' | teacher AP | train time (s) |',
-             '|' + '---|' * (len(metrics) + 4)]
+    agnostic = [name for name in ('agnostic_AP', 'teacher_agnostic_AP')
+                if any(r.get(name) is not None for r in records)]
+    lines = ['| method | seeds | ' + ' | '.join(metrics) + ' | teacher AP |' +
+             ''.join(f' {AGNOSTIC_HEADERS[n]} |' for n in agnostic) +
+             ' train time (s) |',
+             '|' + '---|' * (len(metrics) + len(agnostic) + 4)]
     for method in dict.fromkeys(r['method'] for r in records):
         runs = [r for r in records if r['method'] == method]
         cells = []
@@ -137,6 +146,9 @@ def summary_table(records: List[dict],
         teacher = [r['teacher_AP'] for r in runs
                    if r.get('teacher_AP') is not None]
         cells.append(f'{statistics.mean(teacher):.1f}' if teacher else '')
+        for name in agnostic:
+            values = [r[name] for r in runs if r.get(name) is not None]
+            cells.append(f'{statistics.mean(values):.2f}' if values else '')
         times = [r['train_s'] for r in runs if r.get('train_s')]
         cells.append(f'{statistics.mean(times):.0f}' if times else 'n/a')
         lines.append(f'| {method} | {len(runs)} | ' + ' | '.join(cells) +

@@ -121,6 +121,25 @@ def test_summary_of_a_metric_without_objects_of_that_size():
     assert '| 1.0 +- 0.0 | 10.0 +- 1.4 |' in table[2]
 
 
+def test_summary_with_class_agnostic_scores():
+    from mmdet_sssd.analysis import summary_table
+    records = [dict(method='a', seed=0, AP=30.0, AP50=50.0, AP75=0.0,
+                    APs=1.0, APm=1.0, train_s=10.0)]
+    # none recorded (a plain detector's runs): no such columns
+    assert 'class-agnostic' not in summary_table(records)[0]
+    records += [dict(method='sssd', seed=s, AP=31.0, AP50=50.0, AP75=0.0,
+                     APs=1.0, APm=1.0, teacher_AP=40.0 + s,
+                     agnostic_AP=35.0 + s, teacher_agnostic_AP=38.0,
+                     train_s=20.0) for s in (0, 1)]
+    header, rule, plain, sssd = summary_table(records)
+    assert header.endswith('| teacher AP | class-agnostic AP | teacher '
+                           'class-agnostic AP | train time (s) |')
+    assert rule.count('---') == header.count('|') - 1
+    # the plain run: empty cells; the distilled: means over its seeds
+    assert plain.endswith('|  |  |  | 10 |')
+    assert sssd.endswith('| 40.5 | 35.50 | 38.00 | 20 |')
+
+
 def _records(experiment, seeds, gain):
     # sssd gains +gain on even seeds and +2 gain on odd ones
     return [dict(experiment=experiment, method=method, seed=seed,

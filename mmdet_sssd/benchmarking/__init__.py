@@ -9,8 +9,8 @@ from .paired_job import PairedJob, seed_options
 from .plots import plot_curves
 from .pseudo_quality import box_iou, count_matches, pseudo_quality
 from .run_records import (METRICS, code_version, curves, machine,
-                          read_scalars, read_test_metrics, scores_teacher,
-                          test_record)
+                          read_scalars, read_test_metrics, scores_agnostic,
+                          scores_teacher, test_record)
 from .step_cost import Floor, step_cost
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     'LAUNCHERS', 'Launcher', 'test_command', 'tool', 'train_command',
     'PairedJob', 'seed_options', 'plot_curves', 'box_iou', 'count_matches',
     'pseudo_quality', 'METRICS', 'code_version', 'curves', 'machine',
-    'read_scalars', 'read_test_metrics', 'scores_teacher', 'test_record',
+    'read_scalars', 'read_test_metrics', 'scores_agnostic', 'scores_teacher',
+    'test_record',
     'Floor', 'step_cost'
 ]

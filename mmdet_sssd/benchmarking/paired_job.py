@@ -19,7 +19,8 @@ from mmdet_sssd.version import __version__
 from .launch import Launcher, test_command, train_command
 from .pool import phase, run_all
 from .run_records import (code_version, curves, machine, read_scalars,
-                          read_test_metrics, scores_teacher, test_record)
+                          read_test_metrics, scores_agnostic, scores_teacher,
+                          test_record)
 from .weight_averaging import ema_config, raw_weights
 
 Key = Tuple[str, int]
@@ -124,29 +125,43 @@ class PairedJob:
         log = None if self.jobs == 1 else osp.join(run_dir, 'train.log')
         return (arm, seed), 'training', cmd, log
 
-    def score_task(self, arm: str, seed: int, raw: bool = False) -> tuple:
+    def score_task(self, arm: str, seed: int, raw: bool = False,
+                   agnostic: bool = False) -> tuple:
         """The task that scores the run's last checkpoint on the test set
-        (with its label teacher where it has one) into
-        ``<run_dir>/test``; with ``raw``, a run with ``EMAHook``'s raw
-        weights into ``<run_dir>/test_raw``."""
+        (with its label teacher where it has one, then class-agnostically
+        too) into ``<run_dir>/test``; with ``raw``, a run with
+        ``EMAHook``'s raw weights into ``<run_dir>/test_raw``; with
+        ``agnostic``, a run without a label teacher class-agnostically
+        (``ClassAgnosticCocoMetric``) into ``<run_dir>/test_agnostic``."""
         run_dir = self.run_dir(arm, seed)
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
         if raw:
             checkpoint = raw_weights(checkpoint)
         config = glob.glob(osp.join(run_dir, '*.py'))[0]
-        out = 'test_raw' if raw else 'test'
+        out = 'test_raw' if raw else 'test_agnostic' if agnostic else 'test'
+        options = self.test_options + (
+            ['test_evaluator.type=ClassAgnosticCocoMetric',
+             'test_evaluator.prefix=coco_agnostic'] if agnostic else [])
         cmd = test_command(self.launcher, config, checkpoint,
-                           osp.join(run_dir, out), self.test_options,
+                           osp.join(run_dir, out), options,
                            scores_teacher(run_dir), self._slot())
-        return ((arm, seed), f'scoring on the test split{" (raw)" * raw}',
-                cmd, osp.join(run_dir, f'{out}.log'))
+        what = ' (raw)' if raw else ' (class-agnostic)' if agnostic else ''
+        return ((arm, seed), f'scoring on the test split{what}', cmd,
+                osp.join(run_dir, f'{out}.log'))
 
     def score_tasks(self, arm: str, seed: int) -> List[tuple]:
-        """The run's scorings: its weights, and with weight averaging
-        also its raw weights."""
-        return [self.score_task(arm, seed, raw) for raw in
-                ([False, True] if self.ema_momentum is not None else [False])]
+        """The run's scorings: its weights, with weight averaging also its
+        raw weights, and without a label teacher (whose scoring is
+        class-agnostic too) its weights class-agnostically where its test
+        metric is a ``CocoMetric``: is a difference in finding boxes or in
+        naming their class?"""
+        tasks = [self.score_task(arm, seed, raw) for raw in
+                 ([False, True] if self.ema_momentum is not None
+                  else [False])]
+        if scores_agnostic(self.run_dir(arm, seed)):
+            tasks.append(self.score_task(arm, seed, agnostic=True))
+        return tasks
 
     def train_record(self, arm: str, seed: int, seconds: float,
                      peak_mb: float, cpu_s: float) -> dict:
@@ -188,6 +203,11 @@ class PairedJob:
         if self.ema_momentum is not None:
             raw = test_record(read_test_metrics(run_dir, 'test_raw'))
             run.update({f'raw_{k}': v for k, v in raw.items()})
+        if osp.isdir(osp.join(run_dir, 'test_agnostic')):
+            metrics = read_test_metrics(run_dir, 'test_agnostic',
+                                        ['coco_agnostic/'])
+            run['agnostic_AP'] = round(
+                100 * metrics['coco_agnostic/bbox_mAP'], 1)
         self.write(run)
 
     def reuse(self, arm: str, seed: int) -> Optional[dict]:

@@ -26,6 +26,19 @@ def scores_teacher(run_dir: str) -> bool:
                for name in ('LabelTeacherValLoop', 'SelfDistillValLoop'))
 
 
+def scores_agnostic(run_dir: str) -> bool:
+    """Whether the run's last checkpoint gets a class-agnostic scoring of
+    its own: no label teacher (whose scoring has one), and a test metric
+    (in the config the runner dumped) that is a ``CocoMetric``."""
+    from mmengine.config import Config
+
+    from mmdet_sssd.evaluation import class_agnostic_config
+    if scores_teacher(run_dir):
+        return False
+    cfg = Config.fromfile(glob.glob(osp.join(run_dir, '*.py'))[0])
+    return class_agnostic_config(cfg.get('test_evaluator')) is not None
+
+
 def _zero_missing(metrics: dict, prefixes: List[str], run_dir: str,
                   when: str) -> None:
     """CocoMetric logs nothing when no box passed the score threshold:
@@ -37,9 +50,11 @@ def _zero_missing(metrics: dict, prefixes: List[str], run_dir: str,
             metrics.update({f'{prefix}{key}': 0.0 for _, key in METRICS})
 
 
-def read_test_metrics(run_dir: str, scoring: str = 'test') -> dict:
+def read_test_metrics(run_dir: str, scoring: str = 'test',
+                      prefixes: Optional[List[str]] = None) -> dict:
     """The metrics of the run's newest scoring in ``<run_dir>/<scoring>``,
-    as logged, with 0 for an empty metric."""
+    as logged, with 0 for an empty metric of ``prefixes`` (by default the
+    student's ``coco/``, and ``teacher/coco/`` with a label teacher)."""
     out = osp.join(run_dir, scoring)
     # test.py logs to <ts>/<ts>.json, eval_teacher.py (a val loop) to
     # <ts>/vis_data/scalars.json: the newest run's metrics
@@ -51,8 +66,9 @@ def read_test_metrics(run_dir: str, scoring: str = 'test') -> dict:
         with open(path) as f:
             for line in f:
                 metrics.update(json.loads(line))
-    prefixes = ['coco/'] + (['teacher/coco/']
-                            if scores_teacher(run_dir) else [])
+    if prefixes is None:
+        prefixes = ['coco/'] + (['teacher/coco/']
+                                if scores_teacher(run_dir) else [])
     _zero_missing(metrics, prefixes, run_dir, 'on the test split')
     return metrics
 

@@ -1,3 +1,4 @@
-from .class_agnostic_coco_metric import ClassAgnosticCocoMetric
+from .class_agnostic_coco_metric import (ClassAgnosticCocoMetric,
+                                        class_agnostic_config)
 
-__all__ = ['ClassAgnosticCocoMetric']
+__all__ = ['ClassAgnosticCocoMetric', 'class_agnostic_config']

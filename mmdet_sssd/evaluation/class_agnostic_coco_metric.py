@@ -9,6 +9,21 @@ from mmdet.evaluation.metrics import CocoMetric
 from mmdet.registry import METRICS
 
 
+def class_agnostic_config(evaluator) -> Optional[dict]:
+    """The config of a class-agnostic copy (:class:`ClassAgnosticCocoMetric`,
+    its own default prefix) of a ``CocoMetric`` evaluator config (a dict,
+    or a list of one), else None."""
+    if isinstance(evaluator, (list, tuple)) and len(evaluator) == 1:
+        evaluator = evaluator[0]
+    if not isinstance(evaluator, dict) or str(evaluator.get(
+            'type', '')).split('.')[-1] != 'CocoMetric':
+        return None
+    cfg = copy.deepcopy(dict(evaluator))
+    cfg.pop('prefix', None)
+    cfg['type'] = 'ClassAgnosticCocoMetric'
+    return cfg
+
+
 @METRICS.register_module()
 class ClassAgnosticCocoMetric(CocoMetric):
     """COCO box AP with every class merged into one: how well the boxes

@@ -4,7 +4,7 @@ as mmengine and the tools write them."""
 import json
 
 from mmdet_sssd.benchmarking import (curves, machine, read_scalars,
-                                     read_test_metrics)
+                                     read_test_metrics, scores_agnostic)
 from mmdet_sssd.benchmarking.run_records import test_record as ap_record
 
 
@@ -101,3 +101,21 @@ def test_cpu_model_names_the_generation():
     assert cpu_model(text) == 'AMD EPYC (family 26, model 2)'
     assert cpu_model('model name\t: Some CPU\n') == 'Some CPU'
     assert cpu_model('processor\t: 0\n') is None
+
+
+def test_which_runs_get_a_class_agnostic_scoring_of_their_own(tmp_path):
+    def run_dir(name, text):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / 'cfg.py').write_text(text)
+        return str(tmp_path / name)
+    coco = "test_evaluator = dict(type='CocoMetric', ann_file='t.json')\n"
+    # a plain detector scored by CocoMetric (a list of one too): yes
+    assert scores_agnostic(run_dir('plain', coco))
+    assert scores_agnostic(run_dir('listed', coco.replace(
+        "= dict(", "= [dict(").replace(")\n", ")]\n")))
+    # another metric has no class-agnostic copy: no
+    assert not scores_agnostic(run_dir('voc', coco.replace(
+        'CocoMetric', 'VOCMetric')))
+    # a label teacher's scoring has its class-agnostic AP already: no
+    assert not scores_agnostic(run_dir('teacher', coco + (
+        "val_cfg = dict(type='LabelTeacherValLoop')\n")))

@@ -278,6 +278,13 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
         (work_dir / 'baseline_seed100' / 'run.json').read_text())
     assert all(coef is None for _, coef, _ in baseline['schedule'])
     assert baseline['split'] == 'test' and 'teacher_AP' not in baseline
+    # a run without a label teacher is scored class-agnostically too, in
+    # a second scoring (a label teacher's scoring has it already)
+    assert 0 <= baseline['agnostic_AP'] <= 100
+    assert (work_dir / 'baseline_seed100' / 'test_agnostic').is_dir()
+    assert 'ClassAgnosticCocoMetric' in (work_dir / 'baseline_seed100' /
+                                'test_agnostic.log').read_text()
+    assert not (work_dir / 'sssd_seed100' / 'test_agnostic').exists()
 
     # the tables again, from the records alone
     tables = run(['tools/digits_benchmark.py', '--table',

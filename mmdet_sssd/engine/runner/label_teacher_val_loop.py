@@ -14,21 +14,8 @@ from torch.utils.data import DataLoader
 
 from mmdet.registry import LOOPS
 
+from mmdet_sssd.evaluation import class_agnostic_config
 from mmdet_sssd.utils.teacher_config import load_gt_first, pipeline_dataset
-
-
-def _class_agnostic_cfg(evaluator) -> Optional[dict]:
-    """The config of a class-agnostic copy of a ``CocoMetric`` evaluator
-    config (a dict, or a list of one), else None."""
-    if isinstance(evaluator, (list, tuple)) and len(evaluator) == 1:
-        evaluator = evaluator[0]
-    if not isinstance(evaluator, dict) or str(evaluator.get(
-            'type', '')).split('.')[-1] != 'CocoMetric':
-        return None
-    cfg = copy.deepcopy(dict(evaluator))
-    cfg.pop('prefix', None)
-    cfg['type'] = 'ClassAgnosticCocoMetric'
-    return cfg
 
 
 def _dataset_with_pipeline(dataset_cfg: dict) -> dict:
@@ -109,7 +96,7 @@ class LabelTeacherValLoop(ValLoop):
             teacher_evaluator.dataset_meta = self.dataloader.dataset.metainfo
         self.teacher_evaluator = teacher_evaluator
         self.teacher_prefix = teacher_prefix
-        agnostic = _class_agnostic_cfg(evaluator) if class_agnostic else None
+        agnostic = class_agnostic_config(evaluator) if class_agnostic else None
         if class_agnostic and agnostic is None:
             print_log(
                 'LabelTeacherValLoop: class_agnostic needs a CocoMetric '

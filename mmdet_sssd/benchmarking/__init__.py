@@ -8,8 +8,8 @@ from .launch import LAUNCHERS, Launcher, test_command, tool, train_command
 from .paired_job import PairedJob, seed_options
 from .plots import plot_curves
 from .pseudo_quality import box_iou, count_matches, pseudo_quality
-from .run_records import (METRICS, code_version, curves, machine,
-                          read_scalars, read_test_metrics, scores_agnostic,
+from .run_records import (METRICS, agnostic_test_options, code_version,
+                          curves, machine, read_scalars, read_test_metrics,
                           scores_teacher, test_record)
 from .step_cost import Floor, step_cost
 
@@ -17,8 +17,8 @@ __all__ = [
     'probe_times', 'rates_table',
     'LAUNCHERS', 'Launcher', 'test_command', 'tool', 'train_command',
     'PairedJob', 'seed_options', 'plot_curves', 'box_iou', 'count_matches',
-    'pseudo_quality', 'METRICS', 'code_version', 'curves', 'machine',
-    'read_scalars', 'read_test_metrics', 'scores_agnostic', 'scores_teacher',
-    'test_record',
+    'pseudo_quality', 'METRICS', 'agnostic_test_options', 'code_version',
+    'curves', 'machine', 'read_scalars', 'read_test_metrics',
+    'scores_teacher', 'test_record',
     'Floor', 'step_cost'
 ]

@@ -18,9 +18,9 @@ from mmdet_sssd.utils.mmdet_tools import package_root
 from mmdet_sssd.version import __version__
 from .launch import Launcher, test_command, train_command
 from .pool import phase, run_all
-from .run_records import (code_version, curves, machine, read_scalars,
-                          read_test_metrics, scores_agnostic, scores_teacher,
-                          test_record)
+from .run_records import (agnostic_test_options, code_version, curves,
+                          machine, read_scalars, read_test_metrics,
+                          scores_teacher, test_record)
 from .weight_averaging import ema_config, raw_weights
 
 Key = Tuple[str, int]
@@ -141,8 +141,7 @@ class PairedJob:
         config = glob.glob(osp.join(run_dir, '*.py'))[0]
         out = 'test_raw' if raw else 'test_agnostic' if agnostic else 'test'
         options = self.test_options + (
-            ['test_evaluator.type=ClassAgnosticCocoMetric',
-             'test_evaluator.prefix=coco_agnostic'] if agnostic else [])
+            agnostic_test_options(run_dir) if agnostic else [])
         cmd = test_command(self.launcher, config, checkpoint,
                            osp.join(run_dir, out), options,
                            scores_teacher(run_dir), self._slot())
@@ -159,7 +158,7 @@ class PairedJob:
         tasks = [self.score_task(arm, seed, raw) for raw in
                  ([False, True] if self.ema_momentum is not None
                   else [False])]
-        if scores_agnostic(self.run_dir(arm, seed)):
+        if agnostic_test_options(self.run_dir(arm, seed)):
             tasks.append(self.score_task(arm, seed, agnostic=True))
         return tasks
 

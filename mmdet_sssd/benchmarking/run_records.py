@@ -26,17 +26,25 @@ def scores_teacher(run_dir: str) -> bool:
                for name in ('LabelTeacherValLoop', 'SelfDistillValLoop'))
 
 
-def scores_agnostic(run_dir: str) -> bool:
-    """Whether the run's last checkpoint gets a class-agnostic scoring of
-    its own: no label teacher (whose scoring has one), and a test metric
-    (in the config the runner dumped) that is a ``CocoMetric``."""
+def agnostic_test_options(run_dir: str) -> List[str]:
+    """The ``--cfg-options`` that score the run's last checkpoint
+    class-agnostically (:class:`ClassAgnosticCocoMetric` in place of its
+    ``CocoMetric``, a dict or a list of one, in the config the runner
+    dumped), or none: with a label teacher (whose scoring has the
+    class-agnostic AP already) or another test metric."""
     from mmengine.config import Config
 
     from mmdet_sssd.evaluation import class_agnostic_config
     if scores_teacher(run_dir):
-        return False
-    cfg = Config.fromfile(glob.glob(osp.join(run_dir, '*.py'))[0])
-    return class_agnostic_config(cfg.get('test_evaluator')) is not None
+        return []
+    evaluator = Config.fromfile(
+        glob.glob(osp.join(run_dir, '*.py'))[0]).get('test_evaluator')
+    if class_agnostic_config(evaluator) is None:
+        return []
+    key = ('test_evaluator.0' if isinstance(evaluator, (list, tuple))
+           else 'test_evaluator')
+    return [f'{key}.type=ClassAgnosticCocoMetric',
+            f'{key}.prefix=coco_agnostic']
 
 
 def _zero_missing(metrics: dict, prefixes: List[str], run_dir: str,

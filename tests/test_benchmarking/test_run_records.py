@@ -3,8 +3,8 @@
 as mmengine and the tools write them."""
 import json
 
-from mmdet_sssd.benchmarking import (curves, machine, read_scalars,
-                                     read_test_metrics, scores_agnostic)
+from mmdet_sssd.benchmarking import (agnostic_test_options, curves, machine,
+                                     read_scalars, read_test_metrics)
 from mmdet_sssd.benchmarking.run_records import test_record as ap_record
 
 
@@ -104,18 +104,33 @@ def test_cpu_model_names_the_generation():
 
 
 def test_which_runs_get_a_class_agnostic_scoring_of_their_own(tmp_path):
+    from mmengine.config import Config
+
     def run_dir(name, text):
         (tmp_path / name).mkdir()
         (tmp_path / name / 'cfg.py').write_text(text)
         return str(tmp_path / name)
-    coco = "test_evaluator = dict(type='CocoMetric', ann_file='t.json')\n"
-    # a plain detector scored by CocoMetric (a list of one too): yes
-    assert scores_agnostic(run_dir('plain', coco))
-    assert scores_agnostic(run_dir('listed', coco.replace(
-        "= dict(", "= [dict(").replace(")\n", ")]\n")))
-    # another metric has no class-agnostic copy: no
-    assert not scores_agnostic(run_dir('voc', coco.replace(
-        'CocoMetric', 'VOCMetric')))
-    # a label teacher's scoring has its class-agnostic AP already: no
-    assert not scores_agnostic(run_dir('teacher', coco + (
-        "val_cfg = dict(type='LabelTeacherValLoop')\n")))
+    coco = ("test_evaluator = dict(type='CocoMetric', ann_file='t.json', "
+            "prefix='coco')\n")
+    # a plain detector scored by CocoMetric: its type and prefix replaced
+    options = agnostic_test_options(run_dir('plain', coco))
+    assert options == ['test_evaluator.type=ClassAgnosticCocoMetric',
+                       'test_evaluator.prefix=coco_agnostic']
+    cfg = Config.fromfile(str(tmp_path / 'plain' / 'cfg.py'))
+    cfg.merge_from_dict(dict(o.split('=') for o in options))
+    assert cfg.test_evaluator == dict(type='ClassAgnosticCocoMetric',
+                                      ann_file='t.json',
+                                      prefix='coco_agnostic')
+    # a list of one CocoMetric: its first item's
+    listed = run_dir('listed', coco.replace("= dict(", "= [dict(").replace(
+        ")\n", ")]\n"))
+    options = agnostic_test_options(listed)
+    cfg = Config.fromfile(listed + '/cfg.py')
+    cfg.merge_from_dict(dict(o.split('=') for o in options))
+    assert cfg.test_evaluator[0]['type'] == 'ClassAgnosticCocoMetric'
+    # another metric has no class-agnostic copy: none
+    assert agnostic_test_options(run_dir('voc', coco.replace(
+        'CocoMetric', 'VOCMetric'))) == []
+    # a label teacher's scoring has its class-agnostic AP already: none
+    assert agnostic_test_options(run_dir('teacher', coco + (
+        "val_cfg = dict(type='LabelTeacherValLoop')\n"))) == []

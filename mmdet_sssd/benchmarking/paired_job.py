@@ -126,13 +126,14 @@ class PairedJob:
         return (arm, seed), 'training', cmd, log
 
     def score_task(self, arm: str, seed: int, raw: bool = False,
-                   agnostic: bool = False) -> tuple:
+                   agnostic: Sequence[str] = ()) -> tuple:
         """The task that scores the run's last checkpoint on the test set
         (with its label teacher where it has one, then class-agnostically
         too) into ``<run_dir>/test``; with ``raw``, a run with
         ``EMAHook``'s raw weights into ``<run_dir>/test_raw``; with
-        ``agnostic``, a run without a label teacher class-agnostically
-        (``ClassAgnosticCocoMetric``) into ``<run_dir>/test_agnostic``."""
+        ``agnostic`` (the run's :func:`agnostic_test_options`), a run
+        without a label teacher class-agnostically into
+        ``<run_dir>/test_agnostic``."""
         run_dir = self.run_dir(arm, seed)
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
             checkpoint = f.read().strip()
@@ -140,8 +141,7 @@ class PairedJob:
             checkpoint = raw_weights(checkpoint)
         config = glob.glob(osp.join(run_dir, '*.py'))[0]
         out = 'test_raw' if raw else 'test_agnostic' if agnostic else 'test'
-        options = self.test_options + (
-            agnostic_test_options(run_dir) if agnostic else [])
+        options = self.test_options + list(agnostic)
         cmd = test_command(self.launcher, config, checkpoint,
                            osp.join(run_dir, out), options,
                            scores_teacher(run_dir), self._slot())
@@ -158,8 +158,9 @@ class PairedJob:
         tasks = [self.score_task(arm, seed, raw) for raw in
                  ([False, True] if self.ema_momentum is not None
                   else [False])]
-        if agnostic_test_options(self.run_dir(arm, seed)):
-            tasks.append(self.score_task(arm, seed, agnostic=True))
+        agnostic = agnostic_test_options(self.run_dir(arm, seed))
+        if agnostic:
+            tasks.append(self.score_task(arm, seed, agnostic=agnostic))
         return tasks
 
     def train_record(self, arm: str, seed: int, seconds: float,

@@ -323,6 +323,43 @@ def test_box_class_option():
     assert grad[:, [0, 2, 3, 4]].abs().sum() == 0
 
 
+def test_student_residual_option():
+    # The teacher's maps are the student's (detached) plus what it learns:
+    # after init_weights they are the student's maps exactly, the output
+    # norm's weight (0) still learns, and no gradient reaches the student
+    # maps through the residual (appearance detached as for two-stage
+    # students: then none at all).
+    input_size = (75, 99)
+    feats = make_feats(2, input_size, 3, requires_grad=True)
+    samples = default_batch(input_size)
+    plain = build_teacher(3, detach_appearance=True)
+    teacher = build_teacher(3, detach_appearance=True, student_residual=True)
+    plain.init_weights()
+    teacher.init_weights()
+    assert plain.out_conv.norm.weight.abs().sum() > 0
+    assert teacher.out_conv.norm.weight.abs().sum() == 0
+    outs = assert_finite_backward(teacher, feats, samples)
+    for o, f in zip(outs, feats):
+        assert torch.equal(o, f.detach())
+    assert all(f.grad is None for f in feats)
+    assert teacher.out_conv.norm.weight.grad.abs().sum() > 0
+    # once the norm's weight has moved, the labels change the maps
+    with torch.no_grad():
+        teacher.out_conv.norm.weight.fill_(1.)
+        outs = teacher(feats, samples)
+    for o, f in zip(outs, feats):
+        assert not torch.equal(o, f.detach())
+    # without the zero init (the LGD preset's non-affine norm) the residual
+    # is added to the same maps as without it
+    lgd = build_teacher(3, student_residual=True, out_norm_affine=False)
+    lgd.init_weights()
+    ref = build_teacher(3, out_norm_affine=False)
+    ref.init_weights()
+    with torch.no_grad():
+        for o, r, f in zip(lgd(feats, samples), ref(feats, samples), feats):
+            torch.testing.assert_close(o, r + f)
+
+
 def test_class_loss():
     input_size = (64, 64)
     teacher = build_teacher(3, class_loss_weight=0.5)

@@ -343,7 +343,7 @@ def test_student_residual_option():
         assert torch.equal(o, f.detach())
     assert all(f.grad is None for f in feats)
     assert teacher.out_conv.norm.weight.grad.abs().sum() > 0
-    # once the norm's weight has moved, the labels change the maps
+    # once the norm's weight has moved the teacher's own maps are added
     with torch.no_grad():
         teacher.out_conv.norm.weight.fill_(1.)
         outs = teacher(feats, samples)

@@ -198,16 +198,15 @@ class PairedJob:
                 run[f'val_{name}'] = curve[-1]
             run.pop(name, None)  # a record of val only: not the test's
         run_dir = self.run_dir(run['method'], run['seed'])
-        run.update(test_record(read_test_metrics(run_dir)), split='test',
-                   **self.test_fields)
+        metrics = read_test_metrics(run_dir)
+        if osp.isdir(osp.join(run_dir, 'test_agnostic')):
+            # its own scoring's coco_agnostic/*: test_record reads them
+            metrics.update(read_test_metrics(run_dir, 'test_agnostic',
+                                             ['coco_agnostic/']))
+        run.update(test_record(metrics), split='test', **self.test_fields)
         if self.ema_momentum is not None:
             raw = test_record(read_test_metrics(run_dir, 'test_raw'))
             run.update({f'raw_{k}': v for k, v in raw.items()})
-        if osp.isdir(osp.join(run_dir, 'test_agnostic')):
-            metrics = read_test_metrics(run_dir, 'test_agnostic',
-                                        ['coco_agnostic/'])
-            run['agnostic_AP'] = round(
-                100 * metrics['coco_agnostic/bbox_mAP'], 1)
         self.write(run)
 
     def reuse(self, arm: str, seed: int) -> Optional[dict]:

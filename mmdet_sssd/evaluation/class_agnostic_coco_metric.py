@@ -45,14 +45,15 @@ class ClassAgnosticCocoMetric(CocoMetric):
         nms_iou_thr (float, optional): IoU of the class-agnostic NMS; None
             keeps every predicted box. Defaults to 0.5 (RetinaNet's own
             per-class test NMS).
-        prefix (str, optional): Metric name prefix. Defaults to
-            ``'coco_agnostic'``.
+        prefix (str, optional): Metric name prefix; None (the
+            default) gives :attr:`default_prefix`, ``'coco_agnostic'``.
         **kwargs: :class:`CocoMetric`'s arguments.
     """
+    default_prefix: Optional[str] = 'coco_agnostic'
 
     def __init__(self,
                  nms_iou_thr: Optional[float] = 0.5,
-                 prefix: Optional[str] = 'coco_agnostic',
+                 prefix: Optional[str] = None,
                  **kwargs) -> None:
         if kwargs.get('metric', 'bbox') not in ('bbox', ['bbox']):
             raise ValueError('ClassAgnosticCocoMetric: only '

@@ -5,7 +5,8 @@
                                      [--seeds 3]
                                      [--seed-offset 0 | --seed-list 0,1,2]
                                      [--full] [--train-images N] [--epochs E]
-                                     [--layout digits|coco]
+                                     [--layout digits|coco|coco-counts|
+                                               coco-sizes]
                                      [--pretrain-scales digits|layout]
                                      [--jobs 2] [--threads T]
                                      [--work-dir DIR] [--smoke]
@@ -20,7 +21,8 @@ folder. By default 2000 train images (data/digits_train2000) for 18
 epochs: the precise regime of docs/benchmarks/digits (``--train-images
 1000`` trains the configs' own data; ``--layout coco`` scenes with COCO's
 instances, categories and sizes per image, 192 pixels, in
-data/digits_coco[_trainN], every pipeline resized to them). Then it
+data/digits_coco[_trainN], every pipeline resized to them; ``coco-counts``
+and ``coco-sizes`` its two factors apart). Then it
 trains each method of configs/digits/ on each seed, with
 the same initial student (the pretrained backbone, and neck and head drawn
 from the seed) and the same data order for every method of a seed (one
@@ -126,13 +128,19 @@ def parse_args(argv=None):
                         'pixels) or coco (COCO\'s instances, categories '
                         'and small / medium / large mix per image, 192 '
                         'pixels, generated into data/digits_coco...; every '
-                        'pipeline\'s Resize scales to them)')
+                        'pipeline\'s Resize scales to them); coco-counts '
+                        '(COCO\'s instances and categories per image at '
+                        'the digits scenes\' sizes, 96 pixels) and '
+                        'coco-sizes (the digits scenes\' 2-6 objects at '
+                        'COCO\'s sizes, 192 pixels) are coco\'s two '
+                        'factors apart')
     parser.add_argument('--pretrain-scales', choices=['digits', 'layout'],
                         default='digits',
                         help='the glyph scales the backbone is pretrained '
                         'at: digits (10-32 pixels, the 96-pixel scenes\', '
                         'every record\'s before the 3700 probe) or layout '
-                        '(the --layout\'s own: for coco 8-150 pixels, '
+                        '(the --layout\'s own: for coco and coco-sizes '
+                        '8-150 pixels, '
                         'into backbone_coco_scales.pth beside the data)')
     parser.add_argument('--epochs', type=positive_int, default=None,
                         metavar='E',

@@ -94,8 +94,10 @@ def epochs_for(size: str, num_train: int) -> int:
 
 
 # the scenes the benchmark can train on, and the side every pipeline's
-# Resize then scales to (None: the configs' own 96 pixels)
-LAYOUTS = dict(digits=None, coco=COCO_SIDE)
+# Resize then scales to (None: the configs' own 96 pixels); coco-counts and
+# coco-sizes are the COCO layout's two factors apart (datasets/coco_layout)
+LAYOUTS = {'digits': None, 'coco': COCO_SIDE, 'coco-counts': None,
+           'coco-sizes': COCO_SIDE}
 
 # iterations of the iteration-based configs: as many as the epoch-based
 # runs at batch 8 (the default's are the configs' own)

@@ -16,6 +16,9 @@ PRETRAIN = dict(default=dict(), full=dict(), smoke=dict(num_crops=128,
                                                         epochs=1, num_val=32))
 # the backbone of each pretraining scales (digits_pretrain.CROPS)
 BACKBONE_FILES = dict(digits='backbone.pth', coco='backbone_coco_scales.pth')
+# the glyph scales of each layout's objects (its pretraining at 'layout')
+LAYOUT_SCALES = {'digits': 'digits', 'coco': 'coco', 'coco-counts': 'digits',
+                 'coco-sizes': 'coco'}
 
 
 def check_pretrain_scales(pretrain_scales: str) -> None:
@@ -80,17 +83,20 @@ def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
     missing or made by another generator version / size / layout; a
     missing test split is added alone (train, val and the backbone stay as
     they are). ``layout`` is the generator's (``'coco'``: scenes with
-    COCO's statistics, 192 pixels); ``pretrain_scales`` the glyph scales
-    the backbone is pretrained at (``'digits'``: the 96-pixel scenes',
-    every record's; ``'layout'``: the layout's own, for ``'coco'`` 8-150
-    pixels). Returns the backbone's weights file."""
+    COCO's statistics, 192 pixels; ``'coco-counts'`` and ``'coco-sizes'``
+    its two factors apart); ``pretrain_scales`` the glyph scales the
+    backbone is pretrained at (``'digits'``: the 96-pixel scenes', every
+    record's; ``'layout'``: the layout's own, for ``'coco'`` and
+    ``'coco-sizes'`` 8-150 pixels). Returns the backbone's weights
+    file."""
     from mmdet_sssd.datasets import GENERATOR_VERSION, split_coco_labeled
     meta = dict(generator=GENERATOR_VERSION, num_train=num_train,
                 num_val=num_val, seed=0)
     if layout != 'digits':  # the folders made before layouts keep theirs
         meta['layout'] = layout
     check_pretrain_scales(pretrain_scales)
-    scales = layout if pretrain_scales == 'layout' else 'digits'
+    scales = LAYOUT_SCALES[layout] if pretrain_scales == 'layout' \
+        else 'digits'
     backbone = osp.join(data_root, BACKBONE_FILES[scales])
     made = _generate(data_root, num_train, num_val, num_test, meta, layout)
     if made:  # the backbones were pretrained on another generator's crops

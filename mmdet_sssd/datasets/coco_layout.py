@@ -16,6 +16,14 @@ What COCO's images hold (the targets of :func:`coco_layout`):
 Large COCO objects need an image larger than 96 pixels, so scenes of this
 layout are 192 pixels square by default, and boxes may overlap more (IoU up
 to 0.4) for the large ones to find room.
+
+Its two factors apart, each on the other's 96-pixel-scene setting (to find
+which of them the benchmark's results follow): COCO's counts alone
+(:func:`coco_counts_layout`: instances and categories per image at the
+96-pixel scenes' sizes, in their 96-pixel image with their overlap) and
+COCO's sizes alone (:func:`coco_sizes_layout`: the 96-pixel scenes' 2-6
+objects of independent classes at COCO's sizes, in the 192-pixel image with
+this layout's overlap).
 """
 from typing import Dict, List, Tuple
 
@@ -43,17 +51,51 @@ MAX_IOU = 0.4
 def coco_layout(rng: np.random.RandomState,
                 num_classes: int) -> List[Tuple[int, int]]:
     """The (class, glyph side) of each object of one image, largest first
-    (so that the large ones find room).
+    (so that the large ones find room): COCO's counts
+    (:func:`coco_labels`) at COCO's sizes (:func:`coco_sides`).
+
+    Placement may drop objects that do not fit, the large ones most
+    (:func:`scene_statistics` measures what was written); the means and
+    shares drawn are set above COCO's to make up for it.
+    """
+    labels = coco_labels(rng, num_classes)
+    return _largest_first(labels, coco_sides(rng, len(labels)))
+
+
+def coco_counts_layout(rng: np.random.RandomState, num_classes: int,
+                       min_side: int, max_side: int
+                       ) -> List[Tuple[int, int]]:
+    """COCO's counts alone: :func:`coco_labels`'s classes at sides
+    log-uniform from ``min_side`` to ``max_side`` (the 96-pixel scenes'
+    sizes), largest first. One of the two factors of :func:`coco_layout`
+    apart (the ``'coco-counts'`` layout)."""
+    labels = coco_labels(rng, num_classes)
+    sides = [int(round(np.exp(rng.uniform(np.log(min_side),
+                                          np.log(max_side)))))
+             for _ in labels]
+    return _largest_first(labels, sides)
+
+
+def coco_sizes_layout(rng: np.random.RandomState, num_classes: int,
+                      min_count: int, max_count: int
+                      ) -> List[Tuple[int, int]]:
+    """COCO's sizes alone: ``min_count`` to ``max_count`` objects (uniform)
+    of classes drawn independently (the 96-pixel scenes' counts) at
+    :func:`coco_sides`'s sizes, largest first. The other factor of
+    :func:`coco_layout` apart (the ``'coco-sizes'`` layout)."""
+    num = rng.randint(min_count, max_count + 1)
+    labels = rng.randint(num_classes, size=num)
+    return _largest_first(labels, coco_sides(rng, num))
+
+
+def coco_labels(rng: np.random.RandomState, num_classes: int) -> np.ndarray:
+    """The classes of one image's objects, with COCO's counts.
 
     Instances: a geometric count (a long tail), at most 40. Categories: a
     geometric count (many images of one category), at most the number of
     instances and of classes, drawn without replacement; each has one
     instance, the other instances' categories drawn with weights 1, 1/2,
-    1/3... (an image has a dominant category, as COCO's people). Sizes:
-    small, medium or large, the side log-uniform in :data:`SIDE_RANGES`.
-    Placement may drop objects that do not fit, the large ones most
-    (:func:`scene_statistics` measures what was written); the means and
-    shares drawn are set above COCO's to make up for it.
+    1/3... (an image has a dominant category, as COCO's people).
     """
     num = min(int(rng.geometric(1 / INSTANCES_MEAN)), 40)
     num_cats = min(int(rng.geometric(1 / CATEGORIES_MEAN)), num,
@@ -61,12 +103,21 @@ def coco_layout(rng: np.random.RandomState,
     cats = rng.choice(num_classes, num_cats, replace=False)
     weights = 1.0 / np.arange(1, num_cats + 1)
     # one instance of each category, the others by weight
-    labels = np.concatenate([cats, rng.choice(cats, num - num_cats,
-                                              p=weights / weights.sum())])
+    return np.concatenate([cats, rng.choice(cats, num - num_cats,
+                                            p=weights / weights.sum())])
+
+
+def coco_sides(rng: np.random.RandomState, num: int) -> List[int]:
+    """``num`` glyph sides with COCO's sizes: small, medium or large with
+    :data:`SIZE_SHARES`, the side log-uniform in :data:`SIDE_RANGES`."""
     sizes = rng.choice(len(SIZE_ORDER), num, p=SIZE_SHARES)
-    objects = [(int(label), glyph_side(rng, SIZE_ORDER[size]))
-               for label, size in zip(labels, sizes)]
-    return sorted(objects, key=lambda o: -o[1])
+    return [glyph_side(rng, SIZE_ORDER[size]) for size in sizes]
+
+
+def _largest_first(labels, sides) -> List[Tuple[int, int]]:
+    return sorted(((int(label), int(side))
+                   for label, side in zip(labels, sides)),
+                  key=lambda o: -o[1])
 
 
 def draw_glyph_side(rng: np.random.RandomState) -> int:

@@ -18,9 +18,13 @@ import numpy as np
 
 from .coco_layout import IMAGE_SIZE as COCO_IMAGE_SIZE
 from .coco_layout import MAX_IOU as COCO_MAX_IOU
-from .coco_layout import SIDE_RANGES, coco_layout
+from .coco_layout import (SIDE_RANGES, coco_counts_layout, coco_layout,
+                          coco_sizes_layout)
 
 CLASSES = tuple(str(i) for i in range(10))
+# the scenes' layouts: the 96-pixel scenes, COCO's statistics, and the two
+# factors of COCO's apart (coco_layout.py)
+LAYOUTS = ('digits', 'coco', 'coco-counts', 'coco-sizes')
 # Bumped whenever the same arguments would write other images, so that the
 # benchmark regenerates an old data folder (and its pretrained backbone).
 # 2: clearer digits (contrast, colour), lighter clutter; see the docs.
@@ -107,8 +111,16 @@ def _objects(rng, labels, layout, min_digits, max_digits, min_scale,
     """Yields (source index, glyph side) of one image's digits, drawn as
     they are placed (the default layout's random stream is the one of
     generator 2)."""
-    if layout == 'coco':
-        for label, side in coco_layout(rng, len(CLASSES)):
+    if layout != 'digits':
+        if layout == 'coco':
+            objects = coco_layout(rng, len(CLASSES))
+        elif layout == 'coco-counts':
+            objects = coco_counts_layout(rng, len(CLASSES), min_scale,
+                                         max_scale)
+        else:
+            objects = coco_sizes_layout(rng, len(CLASSES), min_digits,
+                                        max_digits)
+        for label, side in objects:
             of_class = np.flatnonzero(labels == label)
             yield of_class[rng.randint(len(of_class))], side
         return
@@ -179,14 +191,14 @@ def generate_digits_coco(out_dir: str,
         num_train (int): Train images. Defaults to 1000.
         num_val (int): Val images. Defaults to 200.
         image_size (int, optional): Square image side in pixels. Defaults
-            to 96 (192 for ``layout='coco'``).
+            to 96 (192 for ``layout='coco'`` and ``'coco-sizes'``).
         min_digits (int): Fewest digits per image. Defaults to 2.
         max_digits (int): Most digits per image. Defaults to 6.
         min_scale (int): Smallest digit side (the 8x8 glyph, resized).
         max_scale (int): Largest digit side.
         max_iou (float, optional): Most overlap (IoU) of a digit's box with
             the boxes placed before it. Defaults to 0.15 (0.4 for
-            ``layout='coco'``).
+            ``layout='coco'`` and ``'coco-sizes'``).
         seed (int): Seed; the same seed writes the same bytes.
         num_test (int): Test images, drawn like val's from val's source
             digits with a random stream of their own: a larger held-out
@@ -201,21 +213,27 @@ def generate_digits_coco(out_dir: str,
             instances and categories per image and its small / medium /
             large mix (:mod:`.coco_layout`; those four arguments are not
             used), which needs ``image_size >= 160`` (default 192).
+            ``'coco-counts'``: COCO's instances and categories per image
+            at the ``'digits'`` sides, image and overlap;
+            ``'coco-sizes'``: the ``'digits'`` counts of independent
+            classes at COCO's sizes, image and overlap (the two factors
+            of ``'coco'`` apart; :mod:`.coco_layout`).
 
     Returns:
         dict: Paths of the annotation files written, by split name.
     """
-    if layout not in ('digits', 'coco'):
-        raise ValueError(f"layout must be 'digits' or 'coco', got {layout!r}")
-    coco = layout == 'coco'
+    if layout not in LAYOUTS:
+        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
+    # COCO's sizes: the large objects' image and overlap
+    coco = layout in ('coco', 'coco-sizes')
     image_size = image_size or (COCO_IMAGE_SIZE if coco else 96)
     max_iou = max_iou if max_iou is not None else (
         COCO_MAX_IOU if coco else 0.15)
     if coco and image_size < SIDE_RANGES['large'][1] + 10:
-        raise ValueError(f"layout='coco' has large objects (COCO's area > "
-                         f"96^2) up to {SIDE_RANGES['large'][1]} pixels: "
-                         f'use image_size >= {SIDE_RANGES["large"][1] + 10}, '
-                         f'got {image_size}')
+        largest = SIDE_RANGES['large'][1]
+        raise ValueError(f"layout={layout!r} has large objects (COCO's "
+                         f'area > 96^2) up to {largest} pixels: use '
+                         f'image_size >= {largest + 10}, got {image_size}')
     if not 0 < min_scale <= max_scale <= image_size:
         raise ValueError(f'need 0 < min_scale <= max_scale <= image_size, '
                          f'got {min_scale}, {max_scale}, {image_size}')

@@ -178,3 +178,13 @@ def test_coco_layout_resizes_every_pipeline_and_is_recorded(tmp_path):
         DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth', arms=arms,
                   work_dir=str(tmp_path / 'job'), experiment='e',
                   layout='voc')
+    # the COCO layout's factors apart: its sizes' 192 pixels, its counts
+    # on the 96-pixel scenes (no Resize option), each recorded
+    for layout, scaled in (('coco-sizes', True), ('coco-counts', False)):
+        factor = DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth',
+                           arms=arms, work_dir=str(tmp_path / 'job'),
+                           experiment='e', layout=layout)
+        options = factor.method_options('baseline')
+        assert (options[-3:] == resize) is scaled
+        assert scaled or not any('scale' in o for o in options)
+        assert factor.record_fields('baseline', 7)['layout'] == layout

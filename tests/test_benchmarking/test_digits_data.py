@@ -44,5 +44,13 @@ def test_backbone_pretrained_at_the_layouts_scales(tmp_path):
     assert digits.endswith('backbone.pth')
     assert torch.load(digits, weights_only=True)['meta']['scales'] == \
         'digits'
+    # the COCO layout's sizes apart: its scales; its counts: the digits'
+    sizes = prepare_data(str(tmp_path / 'sizes'), 'smoke', 8, 4, 4,
+                         layout='coco-sizes', pretrain_scales='layout')
+    assert torch.load(sizes, weights_only=True)['meta']['scales'] == 'coco'
+    counts = prepare_data(str(tmp_path / 'counts'), 'smoke', 8, 4, 4,
+                          layout='coco-counts', pretrain_scales='layout')
+    assert torch.load(counts, weights_only=True)['meta']['scales'] == \
+        'digits'
     with pytest.raises(ValueError, match="'digits' or 'layout'"):
         prepare_data(root, 'smoke', 8, 4, 4, pretrain_scales='coco')

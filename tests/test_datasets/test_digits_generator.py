@@ -131,8 +131,55 @@ def test_coco_layout_is_deterministic_and_checked(tmp_path):
     with pytest.raises(ValueError, match='image_size >= 160'):
         generate_digits_coco(str(tmp_path / 'c'), 1, 1, layout='coco',
                              image_size=96)
-    with pytest.raises(ValueError, match="'digits' or 'coco'"):
+    with pytest.raises(ValueError, match='layout must be one of'):
         generate_digits_coco(str(tmp_path / 'c'), 1, 1, layout='lvis')
+
+
+def test_coco_layouts_two_factors_apart(tmp_path):
+    """coco-counts: COCO's instances and categories per image at the
+    96-pixel scenes' sizes and image; coco-sizes: the 96-pixel scenes'
+    2-6 objects of independent classes at COCO's sizes, 192 pixels."""
+    stats, widths = {}, {}
+    for layout in ('digits', 'coco-counts', 'coco-sizes'):
+        paths = generate_digits_coco(str(tmp_path / layout), num_train=200,
+                                     num_val=1, layout=layout,
+                                     splits=('train', ))
+        coco = json.loads(open(paths['train']).read())
+        stats[layout] = scene_statistics(coco)
+        widths[layout] = {img['width'] for img in coco['images']}
+        assert len(COCO(paths['train']).getAnnIds()) == \
+            len(coco['annotations'])
+    counts, sizes, digits = (stats[k] for k in ('coco-counts', 'coco-sizes',
+                                                'digits'))
+    assert widths == {'digits': {96}, 'coco-counts': {96},
+                      'coco-sizes': {192}}
+    # COCO's counts (the bounds of the coco layout's test) ...
+    assert 6.3 <= counts['instances_per_image'] <= 8.3
+    assert 2.4 <= counts['categories_per_image'] <= 3.4
+    assert 0.2 <= counts['single_category'] <= 0.45
+    assert counts['max_instances'] >= 20
+    # ... at the digits scenes' sizes (no large object, mostly small)
+    assert counts['large'] == 0 and counts['small'] >= 0.75
+    assert abs(counts['small'] - digits['small']) <= 0.05
+    # the digits scenes' counts (2-6, mostly of distinct classes) ...
+    assert sizes['max_instances'] <= 6
+    assert abs(sizes['instances_per_image'] -
+               digits['instances_per_image']) <= 0.3
+    assert sizes['single_category'] <= 0.1
+    # ... at COCO's sizes
+    assert 0.3 <= sizes['small'] <= 0.48
+    assert 0.28 <= sizes['medium'] <= 0.42
+    assert 0.17 <= sizes['large'] <= 0.35
+    for layout in ('coco-counts', 'coco-sizes'):
+        generate_digits_coco(str(tmp_path / 'again' / layout), num_train=5,
+                             num_val=2, layout=layout)
+        generate_digits_coco(str(tmp_path / 'again2' / layout),
+                             num_train=5, num_val=2, layout=layout)
+        assert same_tree(tmp_path / 'again' / layout,
+                         tmp_path / 'again2' / layout)
+    with pytest.raises(ValueError, match='image_size >= 160'):
+        generate_digits_coco(str(tmp_path / 'c'), 1, 1, layout='coco-sizes',
+                             image_size=96)
 
 
 def test_scene_statistics_hand_computed():

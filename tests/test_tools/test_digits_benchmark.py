@@ -542,3 +542,10 @@ def test_make_digits_data_coco_layout(tmp_path):
         assert f'\n{split}: instances_per_image ' in out
     images = json.loads((tmp_path / 'test.json').read_text())['images']
     assert len(images) == 2 and images[0]['width'] == 192
+    # the COCO layout's counts apart: on the 96-pixel scenes
+    out = run(['tools/dataset_converters/make_digits_data.py', '--out',
+               str(tmp_path / 'counts'), '--train', '4', '--val', '2',
+               '--layout', 'coco-counts'])
+    assert '\ntrain: instances_per_image ' in out
+    images = json.loads((tmp_path / 'counts' / 'train.json').read_text())
+    assert images['images'][0]['width'] == 96

@@ -11,7 +11,9 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from mmdet_sssd.datasets.coco_layout import COCO_SIZED_LAYOUTS
 from mmdet_sssd.datasets.coco_layout import IMAGE_SIZE as COCO_SIDE
+from mmdet_sssd.datasets.coco_layout import LAYOUTS as SCENE_LAYOUTS
 from mmdet_sssd.utils.mmdet_tools import tools_dir, tools_env
 from .digits_data import check_pretrain_scales
 from .launch import tool
@@ -93,11 +95,10 @@ def epochs_for(size: str, num_train: int) -> int:
     return epochs
 
 
-# the scenes the benchmark can train on, and the side every pipeline's
-# Resize then scales to (None: the configs' own 96 pixels); coco-counts and
-# coco-sizes are the COCO layout's two factors apart (datasets/coco_layout)
-LAYOUTS = {'digits': None, 'coco': COCO_SIDE, 'coco-counts': None,
-           'coco-sizes': COCO_SIDE}
+# the scenes the benchmark can train on (datasets/coco_layout), and the side
+# every pipeline's Resize then scales to (None: the configs' own 96 pixels)
+LAYOUTS = {layout: COCO_SIDE if layout in COCO_SIZED_LAYOUTS else None
+           for layout in SCENE_LAYOUTS}
 
 # iterations of the iteration-based configs: as many as the epoch-based
 # runs at batch 8 (the default's are the configs' own)

@@ -8,6 +8,7 @@ import os
 import os.path as osp
 import time
 
+from mmdet_sssd.datasets.coco_layout import COCO_SIZED_LAYOUTS
 from .pool import phase
 
 LABELED_FRACTION = 0.25
@@ -16,9 +17,6 @@ PRETRAIN = dict(default=dict(), full=dict(), smoke=dict(num_crops=128,
                                                         epochs=1, num_val=32))
 # the backbone of each pretraining scales (digits_pretrain.CROPS)
 BACKBONE_FILES = dict(digits='backbone.pth', coco='backbone_coco_scales.pth')
-# the glyph scales of each layout's objects (its pretraining at 'layout')
-LAYOUT_SCALES = {'digits': 'digits', 'coco': 'coco', 'coco-counts': 'digits',
-                 'coco-sizes': 'coco'}
 
 
 def check_pretrain_scales(pretrain_scales: str) -> None:
@@ -95,8 +93,9 @@ def prepare_data(data_root: str, size: str, num_train: int, num_val: int,
     if layout != 'digits':  # the folders made before layouts keep theirs
         meta['layout'] = layout
     check_pretrain_scales(pretrain_scales)
-    scales = LAYOUT_SCALES[layout] if pretrain_scales == 'layout' \
-        else 'digits'
+    # the layout's own: COCO's scales where it draws COCO's sizes
+    scales = 'coco' if pretrain_scales == 'layout' and \
+        layout in COCO_SIZED_LAYOUTS else 'digits'
     backbone = osp.join(data_root, BACKBONE_FILES[scales])
     made = _generate(data_root, num_train, num_val, num_test, meta, layout)
     if made:  # the backbones were pretrained on another generator's crops

@@ -46,6 +46,10 @@ SIZE_SHARES = (0.36, 0.31, 0.33)
 # the scene's side and the most overlap (IoU) between two boxes
 IMAGE_SIZE = 192
 MAX_IOU = 0.4
+# the generator's layouts: the 96-pixel scenes, COCO's statistics, and its
+# two factors apart; those drawn at COCO's sizes take IMAGE_SIZE and MAX_IOU
+LAYOUTS = ('digits', 'coco', 'coco-counts', 'coco-sizes')
+COCO_SIZED_LAYOUTS = ('coco', 'coco-sizes')
 
 
 def coco_layout(rng: np.random.RandomState,
@@ -70,9 +74,7 @@ def coco_counts_layout(rng: np.random.RandomState, num_classes: int,
     sizes), largest first. One of the two factors of :func:`coco_layout`
     apart (the ``'coco-counts'`` layout)."""
     labels = coco_labels(rng, num_classes)
-    sides = [int(round(np.exp(rng.uniform(np.log(min_side),
-                                          np.log(max_side)))))
-             for _ in labels]
+    sides = [log_uniform_side(rng, min_side, max_side) for _ in labels]
     return _largest_first(labels, sides)
 
 
@@ -132,7 +134,12 @@ def glyph_side(rng: np.random.RandomState, size: str) -> int:
     """A glyph side (pixels) of the COCO size class ``size``
     (``'small'``, ``'medium'`` or ``'large'``), log-uniform in its
     :data:`SIDE_RANGES`."""
-    low, high = SIDE_RANGES[size]
+    return log_uniform_side(rng, *SIDE_RANGES[size])
+
+
+def log_uniform_side(rng: np.random.RandomState, low: int, high: int) -> int:
+    """A glyph side (pixels) log-uniform from ``low`` to ``high``: as many
+    small as large glyphs."""
     return int(round(np.exp(rng.uniform(np.log(low), np.log(high)))))
 
 

@@ -18,13 +18,11 @@ import numpy as np
 
 from .coco_layout import IMAGE_SIZE as COCO_IMAGE_SIZE
 from .coco_layout import MAX_IOU as COCO_MAX_IOU
-from .coco_layout import (SIDE_RANGES, coco_counts_layout, coco_layout,
-                          coco_sizes_layout)
+from .coco_layout import (COCO_SIZED_LAYOUTS, LAYOUTS, SIDE_RANGES,
+                          coco_counts_layout, coco_layout, coco_sizes_layout,
+                          log_uniform_side)
 
 CLASSES = tuple(str(i) for i in range(10))
-# the scenes' layouts: the 96-pixel scenes, COCO's statistics, and the two
-# factors of COCO's apart (coco_layout.py)
-LAYOUTS = ('digits', 'coco', 'coco-counts', 'coco-sizes')
 # Bumped whenever the same arguments would write other images, so that the
 # benchmark regenerates an old data folder (and its pretrained backbone).
 # 2: clearer digits (contrast, colour), lighter clutter; see the docs.
@@ -125,9 +123,7 @@ def _objects(rng, labels, layout, min_digits, max_digits, min_scale,
             yield of_class[rng.randint(len(of_class))], side
         return
     for _ in range(rng.randint(min_digits, max_digits + 1)):
-        # log-uniform scale: as many small as large digits
-        s = int(round(np.exp(rng.uniform(np.log(min_scale),
-                                          np.log(max_scale)))))
+        s = log_uniform_side(rng, min_scale, max_scale)
         yield rng.randint(len(labels)), s
 
 
@@ -225,7 +221,7 @@ def generate_digits_coco(out_dir: str,
     if layout not in LAYOUTS:
         raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
     # COCO's sizes: the large objects' image and overlap
-    coco = layout in ('coco', 'coco-sizes')
+    coco = layout in COCO_SIZED_LAYOUTS
     image_size = image_size or (COCO_IMAGE_SIZE if coco else 96)
     max_iou = max_iou if max_iou is not None else (
         COCO_MAX_IOU if coco else 0.15)

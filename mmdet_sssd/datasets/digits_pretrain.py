@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 
 from .coco_layout import IMAGE_SIZE as COCO_IMAGE_SIZE
-from .coco_layout import SIDE_RANGES, draw_glyph_side
+from .coco_layout import SIDE_RANGES, draw_glyph_side, log_uniform_side
 from .digits_generator import _background, paste_glyph, split_sources
 
 # the digits config's backbone, as built by mmdet (configs/digits/)
@@ -96,8 +96,7 @@ def render_crops(num: int, size: int = 32, min_scale: int = 10,
             if scales == 'coco':
                 s = draw_glyph_side(rng)
             else:
-                s = int(round(np.exp(rng.uniform(
-                    np.log(min_scale), np.log(max_scale or size)))))
+                s = log_uniform_side(rng, min_scale, max_scale or size)
             glyph = cv2.resize(sources[idx], (s, s),
                                interpolation=cv2.INTER_LINEAR)
             x0, y0 = rng.randint(0, size - s + 1, 2)

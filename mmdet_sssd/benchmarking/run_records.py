@@ -82,16 +82,21 @@ def read_test_metrics(run_dir: str, scoring: str = 'test',
 
 
 def test_record(metrics: dict) -> dict:
-    """The test split's AP (percent) of the student, and of the label
-    teacher and both class-agnostic where logged."""
-    record = {name: None if metrics[f'coco/{key}'] == -1 else
-              round(100 * max(metrics[f'coco/{key}'], 0.0), 1)
-              for name, key in METRICS}
-    for name, prefix in (('teacher_AP', 'teacher/coco/'),
-                         ('teacher_agnostic_AP', 'teacher/coco_agnostic/'),
-                         ('agnostic_AP', 'coco_agnostic/')):
-        if f'{prefix}bbox_mAP' in metrics:
-            record[name] = round(100 * metrics[f'{prefix}bbox_mAP'], 1)
+    """The test split's AP, AP50, AP75, APs, APm and APl (percent) of the
+    student (``AP``...), and where logged of the label teacher
+    (``teacher_AP``...) and of both class-agnostic (``agnostic_AP``...,
+    ``teacher_agnostic_AP``...); None where no object has that size."""
+    record = {}
+    for name_prefix, prefix in (('', 'coco/'), ('teacher_', 'teacher/coco/'),
+                                ('teacher_agnostic_',
+                                 'teacher/coco_agnostic/'),
+                                ('agnostic_', 'coco_agnostic/')):
+        if f'{prefix}bbox_mAP' not in metrics:
+            continue
+        for name, key in METRICS:
+            value = metrics.get(f'{prefix}{key}', -1)
+            record[name_prefix + name] = None if value == -1 else round(
+                100 * max(value, 0.0), 1)
     return record
 
 

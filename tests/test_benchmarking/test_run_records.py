@@ -60,6 +60,17 @@ def test_test_metrics_of_the_newest_scoring(tmp_path):
     # -1: no object of that size in the test set
     assert record == dict(AP=40.0, AP50=10.0, AP75=10.0, APs=10.0,
                           APm=10.0, APl=None)
+    # the teacher's and the class-agnostic scorings: every metric each,
+    # so that box precision (AP75) and sizes can be compared
+    agnostic = {k.replace('coco/', 'coco_agnostic/'): v
+                for k, v in new.items()}
+    teacher = {k.replace('coco/', 'teacher/coco_agnostic/'): 0.2
+               for k in old}
+    record = ap_record(dict(new, **agnostic, **teacher))
+    assert record['agnostic_AP'] == 40.0 and record['agnostic_APl'] is None
+    assert record['teacher_agnostic_AP75'] == 20.0
+    assert 'teacher_AP' not in record  # no class-aware teacher scoring
+    assert len(record) == 3 * 6
 
 
 def test_machine_in_words():

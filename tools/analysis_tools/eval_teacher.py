@@ -2,7 +2,8 @@
 """Score the label teacher: the student's head on the teacher's maps.
 
     python tools/analysis_tools/eval_teacher.py CONFIG CHECKPOINT
-        [--work-dir DIR] [--class-probe N] [--swap] [--cfg-options ...]
+        [--work-dir DIR] [--class-probe N] [--swap] [--box-errors N]
+        [--cfg-options ...]
 
 Runs the config's test set and metric (mmdet's CocoMetric for COCO-style
 data) through ``LabelTeacherValLoop``: each test image's teacher maps are
@@ -29,6 +30,14 @@ a logit loss such as ADL pulls the student's scores toward is the
 teacher's scores at the student's anchors: if they rank and class the
 student's own boxes worse than its own scores do, the pull's target is
 behind the student there.
+
+``--box-errors N`` also matches, on the first N test images, each GT
+object to the top-scoring box of student and teacher at IoU >= 0.5 (any
+class) and prints per COCO size class the fraction found and the found
+boxes' median IoU, centre error (in units of the object's size) and size
+error (``|log|`` of the width and height ratios): does a detector miss
+objects, or find them and draw them loosely (what AP50 against AP75
+hints)?
 """
 import os.path as osp
 import sys
@@ -47,6 +56,9 @@ def parse_args():
                         help="also the teacher's scores with the student's "
                         "boxes and the student's scores with the "
                         "teacher's boxes")
+    parser.add_argument('--box-errors', type=int, default=0, metavar='N',
+                        help="also the student's and the teacher's box "
+                        'errors per object size on N test images')
     return parser.parse_args()
 
 
@@ -117,6 +129,42 @@ def class_probe(runner, cfg, num_imgs):
               f'{probe.score(x_test[key], y_test):.3f}')
 
 
+def box_errors(runner, cfg, num_imgs):
+    import torch
+    from mmdet.registry import DATASETS
+    from mmengine.model import is_model_wrapper
+
+    from mmdet_sssd.analysis import (box_error_summary, matched_box_errors,
+                                     preprocessed_batches)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    model.eval()
+    errors = dict(student=[], teacher=[])
+    for data in preprocessed_batches(
+            model, DATASETS.build(cfg.test_dataloader.dataset), num_imgs, 16):
+        with torch.no_grad():
+            pair = model.predict_pair(data['inputs'], data['data_samples'],
+                                      rescale=False)
+        for key, samples in zip(('student', 'teacher'), pair):
+            for sample in samples:
+                # input pixels back to the image's, for COCO's size classes
+                scale = sample.pred_instances.bboxes.new_tensor(
+                    sample.scale_factor).repeat(2)
+                gt = sample.gt_instances.bboxes
+                errors[key].append(matched_box_errors(
+                    sample.pred_instances.bboxes / scale,
+                    sample.pred_instances.scores,
+                    getattr(gt, 'tensor', gt) / scale))
+    for key, rows in errors.items():
+        for row in box_error_summary(rows):
+            medians = ' '.join(
+                f'{k}={row[k]:.3f}' if row[k] is not None else f'{k}=-'
+                for k in ('iou', 'centre_error', 'size_error'))
+            print(f'box errors ({key}, {row["group"]}): {row["objects"]} '
+                  f'objects, found {row["found"]:.3f}; medians of the '
+                  f'found: {medians}')
+
+
 def main():
     args = parse_args()
     from mmengine.model import is_model_wrapper
@@ -158,6 +206,8 @@ def main():
         model.teacher_swap = None
     if args.class_probe:
         class_probe(runner, cfg, args.class_probe)
+    if args.box_errors:
+        box_errors(runner, cfg, args.box_errors)
 
 
 if __name__ == '__main__':

@@ -165,3 +165,44 @@ def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
     u = coef[:, 0] * xs[None, None, :] - coef[:, 2]
     v = coef[:, 1] * ys[None, :, None] - coef[:, 3]
     return torch.stack([u, v], dim=1)
+
+
+def paint_box_geometry(boxes: Tensor, img_ids: Tensor, cells: Tensor,
+                       num_imgs: int, feat_size: Tuple[int, int],
+                       stride) -> Tensor:
+    """Paint each box's geometry in the level's strides, seen from each
+    cell's prior: ``(x - cx) / sx``, ``(y - cy) / sy`` (x, y the prior's
+    centre, at ``j * stride`` as mmdet's anchors of cell ``j``), ``log(w /
+    sx)`` and ``log(h / sy)``; background 0, overlaps add up.
+
+    A dense head's box targets are these up to a per-level constant
+    (RetinaNet's deltas: the offsets and log-sizes over its anchor's side),
+    so the maps carry them linearly; :func:`paint_box_positions`'s ``u, v``
+    are relative to the box and say nothing of its size in cells. Sides
+    are at least 1/8 of a stride, so tiny boxes stay bounded.
+
+    Args:
+        boxes (Tensor): (T, 4) boxes ``x1, y1, x2, y2`` in input pixels.
+        img_ids (Tensor): (T, ) image index of each box.
+        cells (Tensor): (T, 4) cell ranges from :func:`boxes_to_cells`.
+        num_imgs (int): N.
+        feat_size (tuple[int]): (h, w).
+        stride (int | tuple): The level's stride (:func:`boxes_to_cells`).
+
+    Returns:
+        Tensor: (N, 4, h, w) painted offsets and log-sides.
+    """
+    h, w = feat_size
+    sx, sy = pair_stride(stride)
+    b = boxes * boxes.new_tensor([1 / sx, 1 / sy] * 2)  # in strides
+    centre = (b[:, :2] + b[:, 2:]) / 2
+    log_side = (b[:, 2:] - b[:, :2]).clamp(min=1 / 8).log()
+    # the offset is affine in the prior's index j: j * [box] - centre
+    coef = paint_boxes(
+        torch.cat([torch.ones_like(centre), centre, log_side], dim=1),
+        img_ids, cells, num_imgs, feat_size)  # (N, 6, h, w)
+    xs = torch.arange(w, device=boxes.device, dtype=boxes.dtype)
+    ys = torch.arange(h, device=boxes.device, dtype=boxes.dtype)
+    dx = coef[:, 0] * xs[None, None, :] - coef[:, 2]
+    dy = coef[:, 1] * ys[None, :, None] - coef[:, 3]
+    return torch.cat([dx[:, None], dy[:, None], coef[:, 4:]], dim=1)

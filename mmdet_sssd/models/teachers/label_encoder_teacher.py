@@ -11,7 +11,8 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from .box_grid import (box_mean_pool, boxes_to_cells, infer_strides,
-                       paint_box_positions, paint_boxes, pair_stride)
+                       paint_box_geometry, paint_box_positions, paint_boxes,
+                       pair_stride)
 from .label_descriptors import gather_objects
 from .presets import resolve_preset
 from .relation import attend_within_images
@@ -39,7 +40,8 @@ class LabelEncoderTeacher(BaseModule):
     5. mapper: Linear (a separate one for the context with
        ``preset='lgd'``), each object's vector painted on its box (overlaps
        summed, background 0), optionally with 2 channels of the cell's
-       position inside the box and K of the painted one-hot class,
+       position inside the box, 4 of the box's offset and log-sides in
+       strides, and K of the painted one-hot class,
        ``Conv3x3 (+ context) - ReLU``, then
        ``[Conv3x3-GN(1)-ReLU] x num_refine_convs, Conv3x3-GN(1)``.
 
@@ -79,6 +81,11 @@ class LabelEncoderTeacher(BaseModule):
             box (:func:`paint_box_positions`) as 2 extra mapper input
             channels. Not in LGD; measured in
             docs/benchmarks/archive.md. Defaults to False.
+        box_geometry (bool): Also paints each box's offset from each
+            cell's prior and its log-sides, in the level's strides
+            (:func:`paint_box_geometry`), as 4 extra mapper input channels:
+            the dense head's box targets, linearly. Not in LGD; measured in
+            docs/benchmarks/digits (the 5200 probe). Defaults to False.
         box_class (bool): Also paints each box's one-hot class as K extra
             mapper input channels. Not in LGD; the recommended teacher's
             (docs/user_guides/teacher.md). Defaults to False.
@@ -112,6 +119,7 @@ class LabelEncoderTeacher(BaseModule):
                  detach_appearance: bool = False,
                  feat_channels: Optional[int] = None,
                  box_position: bool = False,
+                 box_geometry: bool = False,
                  box_class: bool = False,
                  class_loss_weight: float = 0.,
                  student_residual: bool = False,
@@ -146,6 +154,7 @@ class LabelEncoderTeacher(BaseModule):
         self.context_extent = opts['context_extent']
         self.relation_residual = opts['relation_residual']
         self.box_position = box_position
+        self.box_geometry = box_geometry
         self.box_class = box_class
         self.class_loss_weight = class_loss_weight
         self.student_residual = student_residual
@@ -182,7 +191,8 @@ class LabelEncoderTeacher(BaseModule):
         self.context_fc = nn.Linear(in_channels, feat_channels) if (
             opts['separate_context_fc'] and use_context_box) else None
         self.mapper_conv = ConvModule(
-            feat_channels + 2 * box_position + num_classes * box_class,
+            feat_channels + 2 * box_position + 4 * box_geometry +
+            num_classes * box_class,
             feat_channels, 3, padding=1, act_cfg=None)
         self.refine = nn.Sequential(*[
             ConvModule(feat_channels, feat_channels, 3, padding=1, bias=bias,
@@ -378,6 +388,11 @@ class LabelEncoderTeacher(BaseModule):
                     boxes[objs], img_ids[objs], cells[lvl][objs], num_imgs,
                     feat.shape[-2:], strides[lvl])
                 painted = torch.cat([painted, position], dim=1)
+            if self.box_geometry:
+                geometry = paint_box_geometry(
+                    boxes[objs], img_ids[objs], cells[lvl][objs], num_imgs,
+                    feat.shape[-2:], strides[lvl])
+                painted = torch.cat([painted, geometry], dim=1)
             if self.box_class:
                 painted = torch.cat([
                     painted,

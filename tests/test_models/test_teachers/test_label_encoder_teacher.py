@@ -16,6 +16,7 @@ from mmdet_sssd.models.teachers import LabelEncoderTeacher
 from mmdet_sssd.models.teachers.presets import TEACHER_PRESETS
 from mmdet_sssd.models.teachers.box_grid import (box_mean_pool,
                                                  boxes_to_cells,
+                                                 paint_box_geometry,
                                                  paint_box_positions,
                                                  paint_boxes)
 
@@ -292,6 +293,33 @@ def test_paint_box_positions_vs_naive():
     assert out[1].abs().max() <= 2
 
 
+def test_paint_box_geometry_vs_naive():
+    h, w = 12, 16  # a (48, 64) input at stride 4
+    boxes = torch.tensor([[8., 4., 40., 28.],
+                          [50., 30., 63., 47.],  # other image
+                          [20., 20., 20.1, 20.1],  # far below a stride
+                          [24., 12., 36., 20.]])  # overlaps the first
+    ids = torch.tensor([0, 1, 1, 0])
+    cells = boxes_to_cells(boxes, (h, w), 4)
+    out = paint_box_geometry(boxes, ids, cells, 2, (h, w), 4)
+    ref = torch.zeros(2, 4, h, w)
+    for (x1, y1, x2, y2), i, (cx1, cy1, cx2, cy2) in zip(
+            (boxes / 4).tolist(), ids.tolist(), cells.tolist()):
+        for y in range(cy1, cy2):
+            for x in range(cx1, cx2):  # the prior of cell x sits at x
+                ref[i, :, y, x] += torch.tensor([
+                    x - (x1 + x2) / 2, y - (y1 + y2) / 2,
+                    math.log(max(x2 - x1, 1 / 8)),
+                    math.log(max(y2 - y1, 1 / 8))])
+    assert torch.allclose(out, ref, atol=1e-5)
+    # a lone box of 8 x 6 strides: the log-sides on every cell, the offset
+    # a RetinaNet delta's numerator (0 at the centre's prior)
+    assert torch.allclose(out[0, 2, 1, 2:10], torch.full((8, ), math.log(8)))
+    assert out[0, 0, 1, 6] == 0 and out[0, 0, 1, 2] == -4
+    assert out[1, 2].min() >= math.log(1 / 8) - 1e-6  # bounded
+    assert (out[:, :, 11, 0] == 0).all()  # background
+
+
 def test_box_position_option():
     input_size = (75, 99)
     plain = build_teacher(3)
@@ -304,6 +332,19 @@ def test_box_position_option():
     assert [o.shape for o in outs] == [f.shape for f in feats]
     # the position channels feed the mapper
     assert with_pos.mapper_conv.conv.weight.grad[:, 32:].abs().sum() > 0
+
+
+def test_box_geometry_option():
+    input_size = (75, 99)
+    teacher = build_teacher(3, box_position=True, box_geometry=True)
+    assert teacher.mapper_conv.conv.in_channels == 32 + 2 + 4
+    samples = default_batch(input_size, num_objs=(3, 0))
+    feats = make_feats(2, input_size, 3, requires_grad=True)
+    outs = assert_finite_backward(teacher, feats, samples)
+    assert [o.shape for o in outs] == [f.shape for f in feats]
+    # each of the four geometry channels feeds the mapper
+    grad = teacher.mapper_conv.conv.weight.grad[:, 34:]
+    assert (grad.abs().sum((0, 2, 3)) > 0).all()
 
 
 def test_box_class_option():

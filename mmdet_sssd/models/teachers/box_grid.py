@@ -3,7 +3,7 @@
 mean of a map inside each box, and painting one vector per box onto a map.
 Each costs O(map + boxes), whatever the boxes' sizes."""
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -151,20 +151,10 @@ def paint_box_positions(boxes: Tensor, img_ids: Tensor, cells: Tensor,
     Returns:
         Tensor: (N, 2, h, w) painted ``u, v``.
     """
-    h, w = feat_size
-    sx, sy = pair_stride(stride)
-    scale = boxes.new_tensor([1 / sx, 1 / sy] * 2)
-    b = boxes * scale  # in cells
-    centre = (b[:, :2] + b[:, 2:]) / 2
-    half = ((b[:, 2:] - b[:, :2]) / 2).clamp(min=0.5)
-    coef = paint_boxes(
-        torch.cat([1 / half, centre / half], dim=1), img_ids, cells, num_imgs,
-        feat_size)  # (N, 4, h, w): a_x, a_y, b_x, b_y
-    xs = torch.arange(w, device=boxes.device, dtype=boxes.dtype) + 0.5
-    ys = torch.arange(h, device=boxes.device, dtype=boxes.dtype) + 0.5
-    u = coef[:, 0] * xs[None, None, :] - coef[:, 2]
-    v = coef[:, 1] * ys[None, :, None] - coef[:, 3]
-    return torch.stack([u, v], dim=1)
+    centre, sides = _in_strides(boxes, stride)
+    half = (sides / 2).clamp(min=0.5)
+    return _paint_affine(1 / half, centre / half, img_ids, cells, num_imgs,
+                         feat_size, shift=.5)
 
 
 def paint_box_geometry(boxes: Tensor, img_ids: Tensor, cells: Tensor,
@@ -192,17 +182,34 @@ def paint_box_geometry(boxes: Tensor, img_ids: Tensor, cells: Tensor,
     Returns:
         Tensor: (N, 4, h, w) painted offsets and log-sides.
     """
-    h, w = feat_size
+    centre, sides = _in_strides(boxes, stride)
+    return _paint_affine(torch.ones_like(centre), centre, img_ids, cells,
+                         num_imgs, feat_size, shift=0.,
+                         extra=sides.clamp(min=1 / 8).log())
+
+
+def _in_strides(boxes: Tensor, stride) -> Tuple[Tensor, Tensor]:
+    """(T, 2) centres and (T, 2) sides of (T, 4) boxes, in the level's
+    strides."""
     sx, sy = pair_stride(stride)
-    b = boxes * boxes.new_tensor([1 / sx, 1 / sy] * 2)  # in strides
-    centre = (b[:, :2] + b[:, 2:]) / 2
-    log_side = (b[:, 2:] - b[:, :2]).clamp(min=1 / 8).log()
-    # the offset is affine in the prior's index j: j * [box] - centre
-    coef = paint_boxes(
-        torch.cat([torch.ones_like(centre), centre, log_side], dim=1),
-        img_ids, cells, num_imgs, feat_size)  # (N, 6, h, w)
-    xs = torch.arange(w, device=boxes.device, dtype=boxes.dtype)
-    ys = torch.arange(h, device=boxes.device, dtype=boxes.dtype)
-    dx = coef[:, 0] * xs[None, None, :] - coef[:, 2]
-    dy = coef[:, 1] * ys[None, :, None] - coef[:, 3]
-    return torch.cat([dx[:, None], dy[:, None], coef[:, 4:]], dim=1)
+    b = boxes * boxes.new_tensor([1 / sx, 1 / sy] * 2)
+    return (b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]
+
+
+def _paint_affine(slope: Tensor, offset: Tensor, img_ids: Tensor,
+                  cells: Tensor, num_imgs: int, feat_size: Tuple[int, int],
+                  shift: float, extra: Optional[Tensor] = None) -> Tensor:
+    """Paint, per axis, ``slope * (j + shift) - offset`` of each box on its
+    cells ``j`` (overlaps add up, background 0), then ``extra`` (T, E) as
+    it is: (N, 2 + E, h, w). Affine in ``j``, so two painted coefficients
+    (:func:`paint_boxes`) give it at a cost that does not grow with the
+    box area."""
+    values = [slope, offset] + ([] if extra is None else [extra])
+    coef = paint_boxes(torch.cat(values, dim=1), img_ids, cells, num_imgs,
+                       feat_size)  # (N, 4 + E, h, w)
+    h, w = feat_size
+    xs = torch.arange(w, device=coef.device, dtype=coef.dtype) + shift
+    ys = torch.arange(h, device=coef.device, dtype=coef.dtype) + shift
+    u = coef[:, 0] * xs[None, None, :] - coef[:, 2]
+    v = coef[:, 1] * ys[None, :, None] - coef[:, 3]
+    return torch.cat([u[:, None], v[:, None], coef[:, 4:]], dim=1)

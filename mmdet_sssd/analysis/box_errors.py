@@ -67,12 +67,13 @@ def matched_box_errors(pred_boxes: torch.Tensor, pred_scores: torch.Tensor,
 
 
 def box_error_summary(errors: List[Dict[str, np.ndarray]]) -> List[dict]:
-    """Per COCO size class, for the ``isolated`` and the ``overlapping``
-    objects, and for ``all``, over the GT objects of
-    ``errors`` (:func:`matched_box_errors` of each image): the
-    ``group``'s name, ``objects``,
-    ``found`` (their fraction), and the medians over the found objects of
-    ``iou``, ``centre_error`` and ``size_error``."""
+    """One row per group of the GT objects of ``errors``
+    (:func:`matched_box_errors` of each image): each COCO size class, the
+    ``isolated`` and the ``overlapping`` objects, and ``all``; a group
+    without objects has no row. Each row: ``group`` (its name),
+    ``objects``, ``found`` (their fraction), and the medians over the
+    found objects of ``iou``, ``centre_error`` and ``size_error`` (None if
+    none was found)."""
     merged = {k: np.concatenate([e[k] for e in errors]) for k in errors[0]}
     sizes = size_class(merged['area'])
     rows = []

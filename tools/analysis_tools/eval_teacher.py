@@ -33,8 +33,8 @@ behind the student there.
 
 ``--box-errors N`` also matches, on the first N test images, each GT
 object to the top-scoring box of student and teacher at IoU >= 0.5 (any
-class) and prints per COCO size class the fraction found and the found
-boxes' median IoU, centre error (in units of the object's size) and size
+class) and prints per COCO size class, and for the isolated and the
+overlapping objects, the fraction found and the found boxes' median IoU, centre error (in units of the object's size) and size
 error (``|log|`` of the width and height ratios): does a detector miss
 objects, or find them and draw them loosely (what AP50 against AP75
 hints)?
@@ -104,12 +104,23 @@ def centre_features(model, dataset, num_imgs, batch_size=16):
             np.concatenate(labels))
 
 
+def bare_model(runner):
+    """The runner's model without its DDP-style wrapper."""
+    from mmengine.model import is_model_wrapper
+    return runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+
+
+def test_dataset(runner):
+    """The test set the scoring ran on (``LabelTeacherValLoop``'s: the GT
+    loaded before ``Resize``), not built again."""
+    return runner.val_loop.dataloader.dataset
+
+
 def class_probe(runner, cfg, num_imgs):
     from mmdet.registry import DATASETS
-    from mmengine.model import is_model_wrapper
     from sklearn.linear_model import LogisticRegression
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = bare_model(runner)
     model.eval()
     train = cfg.train_dataloader.dataset.copy()
     if 'pipeline' not in train:
@@ -120,7 +131,7 @@ def class_probe(runner, cfg, num_imgs):
     x_train, y_train = centre_features(model, DATASETS.build(train),
                                        num_imgs)
     x_test, y_test = centre_features(
-        model, DATASETS.build(cfg.test_dataloader.dataset), 10**9)
+        model, test_dataset(runner), 10**9)
     for key in ('student', 'teacher'):
         probe = LogisticRegression(max_iter=2000).fit(x_train[key], y_train)
         print(f'class probe ({key} maps at box centres, {len(y_train)} '
@@ -129,19 +140,16 @@ def class_probe(runner, cfg, num_imgs):
               f'{probe.score(x_test[key], y_test):.3f}')
 
 
-def box_errors(runner, cfg, num_imgs):
+def box_errors(runner, num_imgs):
     import torch
-    from mmdet.registry import DATASETS
-    from mmengine.model import is_model_wrapper
 
     from mmdet_sssd.analysis import (box_error_summary, matched_box_errors,
                                      preprocessed_batches)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = bare_model(runner)
     model.eval()
     errors = dict(student=[], teacher=[])
-    for data in preprocessed_batches(
-            model, DATASETS.build(cfg.test_dataloader.dataset), num_imgs, 16):
+    for data in preprocessed_batches(model, test_dataset(runner), num_imgs,
+                                     16):
         with torch.no_grad():
             pair = model.predict_pair(data['inputs'], data['data_samples'],
                                       rescale=False)
@@ -167,7 +175,6 @@ def box_errors(runner, cfg, num_imgs):
 
 def main():
     args = parse_args()
-    from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
     from mmdet_sssd.utils import load_config
@@ -182,8 +189,7 @@ def main():
         osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = 'none'
     runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = bare_model(runner)
     if args.swap:
         try:
             model.check_teacher_swap()
@@ -207,7 +213,7 @@ def main():
     if args.class_probe:
         class_probe(runner, cfg, args.class_probe)
     if args.box_errors:
-        box_errors(runner, cfg, args.box_errors)
+        box_errors(runner, args.box_errors)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@ from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
                                check_anchor_head, entries, level_index)
 from .box_errors import (SIZE_NAMES, box_error_summary,
                          matched_box_errors)
+from .head_fit import fit_head
 from .backbone_probes import BANDS, pooled_features, scale_probe
 from .curve_tables import curve_tables, mean_curve, record_tables
 from .map_probes import (MAPS, centre_cells, collect_map_probes,
@@ -18,7 +19,7 @@ from .teacher_probes import (attention_routing, collect_teacher_probes,
 __all__ = [
     'GROUPS', 'GroupSums', 'anchor_groups', 'check_anchor_head', 'entries',
     'level_index', 'SIZE_NAMES', 'box_error_summary', 'matched_box_errors',
-    'BANDS', 'pooled_features', 'scale_probe',
+    'fit_head', 'BANDS', 'pooled_features', 'scale_probe',
     'MAPS', 'centre_cells', 'collect_map_probes', 'map_probe_report',
     'size_class',
     'curve_tables', 'mean_curve', 'record_tables',

@@ -355,7 +355,8 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
                'configs/digits/sssd_retinanet_r18_fpn_digits.py',
                str(work_dir / 'sssd_seed100' / 'epoch_1.pth'), '--work-dir',
                str(tmp_path / 'eval_teacher'), '--class-probe', '8',
-               '--swap', '--box-errors', '4', '--cfg-options'] + data_options)
+               '--swap', '--box-errors', '4', '--head-fit', '2',
+               '--cfg-options'] + data_options)
     # after a few iterations the teacher may detect nothing yet
     assert ('label teacher: coco/bbox_mAP=' in out or
             'label teacher: no detections' in out)
@@ -373,6 +374,13 @@ def test_smoke_job_writes_table_and_figures(tmp_path):
     # --box-errors: found or not, and how tightly, per object size
     for maps in ('student', 'teacher'):
         assert f'box errors ({maps}, all): ' in out, out
+    # --head-fit: the head fitted to the teacher's maps, then all again
+    note = "head fitted to the teacher's maps"
+    assert f'{note}: 2 batches at lr 0.0001 (AdamW)' in out, out
+    for name in ('label teacher', 'student, class-agnostic'):
+        assert f'\n{name} ({note}): ' in out, out
+    for maps in ('student', 'teacher'):
+        assert f'box errors ({maps}, all; {note}): ' in out, out
 
     # probe_teacher: where the class is kept or lost, on the trained model
     # and, as the control, with one object per image

@@ -3,6 +3,7 @@
 
     python tools/analysis_tools/eval_teacher.py CONFIG CHECKPOINT
         [--work-dir DIR] [--class-probe N] [--swap] [--box-errors N]
+        [--head-fit N [--head-fit-on {teacher,student}] [--head-fit-lr LR]]
         [--cfg-options ...]
 
 Runs the config's test set and metric (mmdet's CocoMetric for COCO-style
@@ -34,10 +35,18 @@ behind the student there.
 ``--box-errors N`` also matches, on the first N test images, each GT
 object to the top-scoring box of student and teacher at IoU >= 0.5 (any
 class) and prints per COCO size class, and for the isolated and the
-overlapping objects, the fraction found and the found boxes' median IoU, centre error (in units of the object's size) and size
-error (``|log|`` of the width and height ratios): does a detector miss
-objects, or find them and draw them loosely (what AP50 against AP75
-hints)?
+overlapping objects, the fraction found and the found boxes' median IoU,
+centre error (in units of the object's size) and size error (``|log|`` of
+the width and height ratios): does a detector miss objects, or find them
+and draw them loosely (what AP50 against AP75 hints)?
+
+``--head-fit N`` then trains the student's head(s) alone, everything else
+frozen, for N batches of the config's training set on the teacher's maps
+(``--head-fit-on student``: on the student's own, the control), with the
+config's optimizer at ``--head-fit-lr`` (default: a tenth of the config's
+LR), and scores both again (and ``--box-errors`` again): is the teacher
+limited by a head trained on the student's maps (``teacher_trains_head``
+False or ``'warmup'``), or by its maps?
 """
 import os.path as osp
 import sys
@@ -59,6 +68,15 @@ def parse_args():
     parser.add_argument('--box-errors', type=int, default=0, metavar='N',
                         help="also the student's and the teacher's box "
                         'errors per object size on N test images')
+    parser.add_argument('--head-fit', type=int, default=0, metavar='N',
+                        help='then fit the head(s) alone for N training '
+                        'batches and score again')
+    parser.add_argument('--head-fit-on', choices=('teacher', 'student'),
+                        default='teacher',
+                        help="the maps the head is fitted to (default: the "
+                        "teacher's)")
+    parser.add_argument('--head-fit-lr', type=float, metavar='LR',
+                        help="defaults to a tenth of the config's LR")
     return parser.parse_args()
 
 
@@ -140,7 +158,7 @@ def class_probe(runner, cfg, num_imgs):
               f'{probe.score(x_test[key], y_test):.3f}')
 
 
-def box_errors(runner, num_imgs):
+def box_errors(runner, num_imgs, note=''):
     import torch
 
     from mmdet_sssd.analysis import (box_error_summary, matched_box_errors,
@@ -168,9 +186,38 @@ def box_errors(runner, num_imgs):
             medians = ' '.join(
                 f'{k}={row[k]:.3f}' if row[k] is not None else f'{k}=-'
                 for k in ('iou', 'centre_error', 'size_error'))
-            print(f'box errors ({key}, {row["group"]}): {row["objects"]} '
+            print(f'box errors ({key}, {row["group"]}{note}): '
+                  f'{row["objects"]} '
                   f'objects, found {row["found"]:.3f}; medians of the '
                   f'found: {medians}')
+
+
+SCORINGS = (('label teacher', 'teacher/coco/'),
+            ('label teacher, class-agnostic', 'teacher/coco_agnostic/'),
+            ('student', 'coco/'),
+            ('student, class-agnostic', 'coco_agnostic/'))
+
+
+def head_fit(runner, cfg, args):
+    """``--head-fit``: the head(s) fitted to one set of maps, then the
+    scorings (and box errors) again, each line marked."""
+    from mmdet_sssd.analysis import fit_head
+    optimizer = cfg.optim_wrapper.optimizer.copy()
+    optimizer.pop('_delete_', None)
+    optimizer.lr = args.head_fit_lr or optimizer.lr / 10
+    loader = runner.build_dataloader(cfg.train_dataloader, seed=0)
+    trace = fit_head(bare_model(runner), loader, args.head_fit,
+                     args.head_fit_on, optimizer)
+    first, last = (sum(x) / len(x) for x in (trace[:20], trace[-20:]))
+    note = f"head fitted to the {args.head_fit_on}'s maps"
+    print(f'{note}: {args.head_fit} batches at lr {optimizer.lr:g} '
+          f'({optimizer.type}); loss {first:.4f} over the first 20, '
+          f'{last:.4f} over the last 20')
+    metrics = runner.val_loop.run()
+    print_metrics(metrics, [(f'{name} ({note})', prefix)
+                            for name, prefix in SCORINGS])
+    if args.box_errors:
+        box_errors(runner, args.box_errors, f'; {note}')
 
 
 def main():
@@ -195,12 +242,12 @@ def main():
             model.check_teacher_swap()
         except TypeError as err:  # before the evaluations, not after
             sys.exit(f'--swap: {err}')
+    if args.head_fit and args.head_fit_on == 'teacher' and \
+            model.teacher is None:
+        sys.exit('--head-fit: the model has no label teacher; use '
+                 '--head-fit-on student')
     metrics = runner.val()
-    print_metrics(metrics, (('label teacher', 'teacher/coco/'),
-                            ('label teacher, class-agnostic',
-                             'teacher/coco_agnostic/'),
-                            ('student', 'coco/'),
-                            ('student, class-agnostic', 'coco_agnostic/')))
+    print_metrics(metrics, SCORINGS)
     if args.swap:
         for swap, name in (('scores', "teacher's scores, student's boxes"),
                            ('boxes', "student's scores, teacher's boxes")):
@@ -214,6 +261,8 @@ def main():
         class_probe(runner, cfg, args.class_probe)
     if args.box_errors:
         box_errors(runner, args.box_errors)
+    if args.head_fit:  # last: it changes the head
+        head_fit(runner, cfg, args)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,9 @@ def fit_head(model, loader: Iterable, iters: int, maps: str = 'teacher',
     (their norm statistics stay as trained); only the head(s)' parameters
     (``model.head_runner.heads``) are updated, by the student's own
     detection loss on the teacher's maps (built from each batch's GT and
-    the student's maps) or, as the control, on the student's maps.
+    the student's maps) or, as the control, on the student's maps. The
+    head is changed in place and the model left in eval mode: score it
+    again to see what the fit did.
 
     Args:
         model (SSSDDistiller): A trained distiller with a label teacher.

@@ -2,9 +2,9 @@ from .anchor_gradients import (GROUPS, GroupSums, anchor_groups,
                                check_anchor_head, entries, level_index)
 from .box_errors import (SIZE_NAMES, box_error_summary,
                          matched_box_errors)
-from .head_fit import fit_head
 from .backbone_probes import BANDS, pooled_features, scale_probe
 from .curve_tables import curve_tables, mean_curve, record_tables
+from .head_fit import fit_head
 from .map_probes import (MAPS, centre_cells, collect_map_probes,
                          map_probe_report, size_class)
 from .paired_comparison import (comparison_tables, experiment_tables,

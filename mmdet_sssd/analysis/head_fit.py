@@ -14,8 +14,16 @@ MAPS = ('teacher', 'student')
 
 
 def _cycle(loader: Iterable):
+    """``loader``'s batches again and again; an empty one is an error,
+    not an endless loop."""
     while True:
-        yield from loader
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError('fit_head: the loader gave no batches (an '
+                             'empty training set?)')
 
 
 def fit_head(model, loader: Iterable, iters: int, maps: str = 'teacher',

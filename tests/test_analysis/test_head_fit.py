@@ -84,3 +84,5 @@ def test_bad_arguments_are_refused(setup):
         fit_head(model, [batch], 1, maps='both')
     with pytest.raises(ValueError, match='iters must be >= 1'):
         fit_head(model, [batch], 0)
+    with pytest.raises(ValueError, match='the loader gave no batches'):
+        fit_head(model, [], 1)  # not an endless loop

@@ -202,8 +202,7 @@ def head_fit(runner, cfg, args):
     """``--head-fit``: the head(s) fitted to one set of maps, then the
     scorings (and box errors) again, each line marked."""
     from mmdet_sssd.analysis import fit_head
-    optimizer = cfg.optim_wrapper.optimizer.copy()
-    optimizer.pop('_delete_', None)
+    optimizer = cfg.optim_wrapper.optimizer.copy()  # merged: no _delete_
     optimizer.lr = args.head_fit_lr or optimizer.lr / 10
     loader = runner.build_dataloader(cfg.train_dataloader, seed=0)
     trace = fit_head(bare_model(runner), loader, args.head_fit,

@@ -169,8 +169,9 @@ def schedule_options(config: str, length: int, by_epoch: bool,
     ``scale_own`` at the fractions of the config's own milestones. With
     ``scale_own`` and ``num_train`` (the retimed run's images), a
     distiller's phases counted in epochs (``distill_warmup``,
-    ``backbone_freeze``) keep their fraction of the run too, counted in
-    iterations (a fraction of an epoch cannot be said in epochs)."""
+    ``backbone_freeze``, ``distill_ramp``) keep their fraction of the run
+    too, counted in iterations (a fraction of an epoch cannot be said in
+    epochs)."""
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     schedulers = cfg.param_scheduler
@@ -231,6 +232,8 @@ def _phase_options(cfg, length: int, num_train: int) -> List[str]:
     model = cfg.model
     phases = {k: model.get(k, 0) for k in ('distill_warmup',
                                            'backbone_freeze')}
+    if model.get('distill_ramp'):  # only if set: older runs keep their options
+        phases['distill_ramp'] = model.distill_ramp
     if not model.get('by_epoch') or not any(phases.values()):
         return []
     iters = length * math.ceil(num_train / cfg.train_dataloader.batch_size)

@@ -39,6 +39,23 @@ def test_schedule_options_find_the_step_scheduler_by_type(tmp_path):
         schedule_options(str(none), 1, True)
 
 
+def test_a_distill_ramp_keeps_its_fraction_of_the_run(tmp_path):
+    """--epochs retimes distill_ramp as it does the warm-up (both in
+    epochs of the config, as iterations of the retimed run); a config
+    without one gets no option for it."""
+    recommended = config('sssd-decoupled-lam1-warmup3-adl')
+    ramped = tmp_path / 'ramped.py'
+    ramped.write_text(f"_base_ = {recommended!r}\n"
+                      f"model = dict(distill_ramp=3)\n")
+    options = schedule_options(str(ramped), 36, True, scale_own=True,
+                               num_train=2000)
+    phases = dict(o.split('=') for o in options if o.startswith('model.'))
+    assert phases['model.distill_ramp'] == phases['model.distill_warmup']
+    assert int(phases['model.distill_warmup']) > 36  # iterations
+    assert not any('distill_ramp' in o for o in schedule_options(
+        recommended, 36, True, scale_own=True, num_train=2000))
+
+
 def test_training_options_same_seed_and_data_order_in_every_arm(tmp_path):
     job = DigitsJob('smoke', str(tmp_path / 'data'), 'bb.pth',
                     arms={m: CONFIGS[m] for m in ('baseline', 'sssd')},

@@ -15,7 +15,8 @@ class AdaptiveDistillCoefHook(Hook):
     """Sets the distillation coefficient lambda of a distiller every iteration
     ("stepwise" in SSSD), logs it as ``distill_coef``, and sets the
     distiller's training phase (its ``distill_warmup``,
-    ``backbone_freeze`` and ``distill_interval``,
+    ``backbone_freeze``, ``distill_interval`` and ``distill_ramp``, by which
+    the lambda of the rule below rises after the warm-up,
     :mod:`mmdet_sssd.models.distill.phases`): the whole schedule in one
     place.
 
@@ -137,7 +138,8 @@ class AdaptiveDistillCoefHook(Hook):
                           data_batch: DATA_BATCH = None) -> None:
         coef = self.coef(runner)
         model = self._distiller(runner)
-        model.distill_coef = coef
         if hasattr(model, 'phases'):
             model.phase = model.phases.at(runner.iter, runner.epoch)
+            coef *= model.phase.ramp  # the distiller's distill_ramp
+        model.distill_coef = coef
         runner.message_hub.update_scalar('train/distill_coef', coef)

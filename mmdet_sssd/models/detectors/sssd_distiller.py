@@ -98,8 +98,13 @@ class SSSDDistiller(BaseDetector):
             0.
         backbone_freeze (int): First iterations (epochs) without gradients
             to the student's backbone. Defaults to 0.
-        by_epoch (bool): Units of the two phases, which need the
+        by_epoch (bool): Units of the phases, which need the
             :class:`AdaptiveDistillCoefHook`. Defaults to False.
+        distill_ramp (int): Iterations (epochs if ``by_epoch``) after the
+            warm-up over which lambda rises linearly to the hook's value,
+            ``1 / distill_ramp`` of it in the first, so that the pull does
+            not reach a student at full strength at once (measured in
+            docs/benchmarks/digits). Defaults to 0: at once.
         distill_interval (int): The teachers, their head passes and the
             distillation losses run in one training iteration of every
             ``distill_interval`` (the runner's iteration a multiple of it);
@@ -162,6 +167,7 @@ class SSSDDistiller(BaseDetector):
                  backbone_freeze: int = 0,
                  by_epoch: bool = False,
                  distill_interval: int = 1,
+                 distill_ramp: int = 0,
                  distill_batch_ratio: float = 1.0,
                  logit_distill_loss: OptConfigType = None,
                  pretrained_teacher: OptConfigType = None,
@@ -177,6 +183,10 @@ class SSSDDistiller(BaseDetector):
             raise ValueError(f'SSSDDistiller: distill_interval must be an '
                              f'int >= 1 (1: distil every iteration), got '
                              f'{distill_interval!r}')
+        if isinstance(distill_ramp, bool) or not isinstance(
+                distill_ramp, int) or distill_ramp < 0:
+            raise ValueError(f'SSSDDistiller: distill_ramp must be an int >= '
+                             f'0 (0: lambda at once), got {distill_ramp!r}')
         if isinstance(distill_batch_ratio, bool) or not isinstance(
                 distill_batch_ratio, (int, float)) or not \
                 0 < distill_batch_ratio <= 1:
@@ -235,7 +245,7 @@ class SSSDDistiller(BaseDetector):
         #: the teachers and their losses, one term each
         self.terms = ModuleList(terms)  # mmengine's: init_weights recurses
         self.phases = DistillPhases(distill_warmup, backbone_freeze,
-                                    by_epoch, distill_interval)
+                                    by_epoch, distill_interval, distill_ramp)
         #: set every iteration by AdaptiveDistillCoefHook
         self.phase: Optional[Phase] = None
         self.level_weights = level_weights

@@ -19,27 +19,39 @@ class Phase(NamedTuple):
     #: the teachers and the distillation losses run; False: the student
     #: trains alone (its detection loss) in this iteration
     distill: bool = True
+    #: the share of lambda in this iteration: below 1 while it rises
+    #: after the warm-up (``distill_ramp``)
+    ramp: float = 1.0
 
 
 class DistillPhases(NamedTuple):
-    """Phase lengths in iterations (epochs if ``by_epoch``), and
+    """Phase lengths in iterations (epochs if ``by_epoch``);
     ``interval``: the teachers run in one iteration of every ``interval``
-    (always counted in iterations), the first one included."""
+    (always counted in iterations), the first one included; ``ramp``:
+    after the warm-up, lambda rises linearly over this many iterations
+    (epochs) to its full value (``1 / ramp`` of it in the first)."""
     warmup: int = 0
     backbone_freeze: int = 0
     by_epoch: bool = False
     interval: int = 1
+    ramp: int = 0
 
     @property
     def active(self) -> bool:
-        return bool(self.warmup or self.backbone_freeze or self.interval > 1)
+        return bool(self.warmup or self.backbone_freeze or self.interval > 1
+                    or self.ramp)
 
     def at(self, iteration: int, epoch: int) -> Phase:
         """The phase of an iteration (0-based counters of the runner)."""
         step = epoch if self.by_epoch else iteration
+        # in the warm-up only the adapters learn from the terms, at full
+        # lambda as without a ramp
+        ramp = 1. if not self.ramp or step < self.warmup else min(
+            1., (step - self.warmup + 1) / self.ramp)
         return Phase(detach_student=step < self.warmup,
                      freeze_backbone=step < self.backbone_freeze,
-                     distill=iteration % self.interval == 0)
+                     distill=iteration % self.interval == 0,
+                     ramp=ramp)
 
     def current(self, phase: Optional[Phase]) -> Phase:
         """``phase`` as the hook set it; no phase before the hook ran,

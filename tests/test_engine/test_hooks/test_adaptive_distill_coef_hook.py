@@ -49,10 +49,12 @@ class DistillCoefRecorderHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         lr = runner.optim_wrapper.optimizer.param_groups[0]['lr']
+        phase = getattr(model, 'phase', None) or ()
+        # (detach_student, freeze_backbone, distill); the ramp apart
         self.records.append(
             dict(iter=runner.iter, epoch=runner.epoch,
-                 coef=model.distill_coef, lr=lr,
-                 phase=tuple(getattr(model, 'phase', None) or ())))
+                 coef=model.distill_coef, lr=lr, phase=tuple(phase)[:3],
+                 ramp=getattr(phase, 'ramp', None)))
 
 
 @pytest.fixture(scope='module')
@@ -300,6 +302,37 @@ def test_phases_set_every_iteration(tmp_path, coco_root, distiller_cfg):
     # (detach_student, freeze_backbone, distill) of iterations 0-7 of 8
     assert [r['phase'] for r in records(runner)] == [
         (True, True, True), (True, False, True)] + [(False, False, True)] * 6
+
+
+def test_distill_ramp_raises_lambda_after_the_warmup(tmp_path, coco_root,
+                                                     distiller_cfg):
+    # warm-up 2, ramp 4 iterations: full lambda in the warm-up (only the
+    # adapters learn), then 1/4, 2/4, 3/4 of the rule's lambda (x2 from
+    # iteration 4, the first LR decay)
+    model = dict(distiller_cfg, distill_warmup=2, distill_ramp=4)
+    runner = make_runner(tmp_path, coco_root, model, hook=dict())
+    runner.train()
+    recs = records(runner)
+    assert [r['ramp'] for r in recs] == [1, 1, .25, .5, .75, 1, 1, 1]
+    assert coefs(runner) == pytest.approx([1, 1, .25, .5, 1.5, 2, 2, 2])
+    assert hub_coefs(runner) == pytest.approx(coefs(runner))
+    assert [r['phase'][0] for r in recs] == [True] * 2 + [False] * 6
+
+
+def test_distill_ramp_counted_in_epochs(tmp_path, coco_root, distiller_cfg):
+    # by_epoch: warm-up 1 epoch, ramp 2; two iterations an epoch
+    model = dict(distiller_cfg, distill_warmup=1, distill_ramp=2,
+                 by_epoch=True)
+    runner = make_runner(tmp_path, coco_root, model, max_epochs=4,
+                         hook=dict(rule='constant'))
+    runner.train()
+    assert coefs(runner) == pytest.approx([1, 1, .5, .5, 1, 1, 1, 1])
+
+
+@pytest.mark.parametrize('ramp', [-1, 1.5, True])
+def test_bad_distill_ramp_raises_at_build(distiller_cfg, ramp):
+    with pytest.raises(ValueError, match='distill_ramp must be an int'):
+        MODELS.build(dict(distiller_cfg, distill_ramp=ramp))
 
 
 def test_distill_interval_trains_the_student_alone_between(

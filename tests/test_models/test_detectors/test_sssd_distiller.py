@@ -177,6 +177,13 @@ def test_phases_at(by_epoch):
     assert seen[1] == Phase(detach_student=True, freeze_backbone=False)
     assert seen[2:] == [Phase()] * 8
     assert not DistillPhases().active and phases.active
+    # the ramp: lambda's share after the warm-up, full in it
+    ramped = DistillPhases(warmup=2, by_epoch=by_epoch, ramp=4)
+    assert [ramped.at(i, i).ramp for i in range(8)] == [
+        1, 1, .25, .5, .75, 1, 1, 1]
+    assert [DistillPhases(ramp=2).at(i, 0).ramp for i in range(3)] == [
+        .5, 1, 1]
+    assert DistillPhases(ramp=2).active
     every3 = DistillPhases(interval=3, by_epoch=by_epoch)
     assert every3.active  # the hook sets which iterations distil
     # counted in iterations, whatever the units of the other phases

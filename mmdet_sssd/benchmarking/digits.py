@@ -230,11 +230,9 @@ def resize_options(config: str, side: int) -> List[str]:
 def _phase_options(cfg, length: int, num_train: int) -> List[str]:
     """A distiller's epoch phases as iterations of the retimed run."""
     model = cfg.model
-    phases = {k: model.get(k, 0) for k in ('distill_warmup',
-                                           'backbone_freeze')}
-    if model.get('distill_ramp'):  # only if set: older runs keep their options
-        phases['distill_ramp'] = model.distill_ramp
-    if not model.get('by_epoch') or not any(phases.values()):
+    phases = {k: model[k] for k in ('distill_warmup', 'backbone_freeze',
+                                    'distill_ramp') if model.get(k)}
+    if not model.get('by_epoch') or not phases:
         return []
     iters = length * math.ceil(num_train / cfg.train_dataloader.batch_size)
     own = cfg.train_cfg.max_epochs

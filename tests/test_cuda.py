@@ -1,6 +1,8 @@
 # Copyright (c) mmdet_sssd contributors. All rights reserved.
 """On a GPU: one mixed-precision (AMP) training step of each COCO config
-family, and the distiller's forward on CUDA matching its CPU forward.
+family and of the digits probes' parts no COCO family has, the
+distiller's forward on CUDA matching its CPU forward, and the analysis
+tools' passes on the device.
 
 Skipped where ``torch.cuda.is_available()`` is false (CI has no GPU); run
 ``python -m pytest tests/test_cuda.py`` on a machine with one.
@@ -42,7 +44,21 @@ def config_families():
     return sorted(first.values())
 
 
-@pytest.mark.parametrize('path', config_families())
+# Digits configs of the benchmark's probes whose parts no COCO family has:
+# the two-stage student's RoI logit term (ADL), lambda ramped after the
+# warm-up, and the geometry teacher with the wide mapper.
+DIGITS_PROBES = [
+    'docs/benchmarks/digits/coco_layout_probe/sssd-decoupled-lam1-warmup3-'
+    'adl_faster-rcnn_r18_fpn_digits-fpn64.py',
+    'docs/benchmarks/digits/ramp_probe/sssd-decoupled-lam1-warmup3-ramp3-'
+    'adl_retinanet_r18_fpn_digits.py',
+    'docs/benchmarks/digits/teacher_capacity_probe/sssd-decoupled-lam1-'
+    'warmup3-adl-geometry-wide_retinanet_r18_fpn_digits.py',
+]
+
+
+@pytest.mark.parametrize('path', config_families() + DIGITS_PROBES,
+                         ids=lambda p: osp.splitext(osp.basename(p))[0])
 def test_amp_training_step_on_cuda(path, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     cfg = Config.fromfile(path)
@@ -103,7 +119,14 @@ def digits_model_and_runner(path, tmp_path, name, score_thr=None,
     # the logit term's gradient on one path: a second head pass on the device
     ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
      'digits.py', dict(logit_grad_to='head')),
-])
+    # the geometry teacher (box offsets and sides painted) with the wide
+    # mapper: the 5500-6000 probes' teacher
+    (DIGITS_PROBES[2], {}),
+    # a teacher that starts from its student's maps (student_residual)
+    ('docs/benchmarks/digits/coco_layout_probe/sssd-decoupled-lam1-warmup3-'
+     'adl-residual_retinanet_r18_fpn_digits-fpn64.py', {}),
+], ids=lambda v: osp.splitext(osp.basename(v))[0] if isinstance(v, str)
+   else ','.join(v) or 'as-is')
 def test_distiller_forward_on_cuda_matches_cpu(path, options, tmp_path,
                                                monkeypatch):
     """A digits distiller's losses on one batch, CPU vs CUDA (the teacher's
@@ -172,3 +195,27 @@ def test_teacher_swap_on_cuda_matches_cpu(swap, tmp_path, monkeypatch):
         scores[device] = instances.scores.sort(descending=True)[0].cpu()
     assert torch.allclose(scores['cuda'], scores['cpu'], rtol=1e-3,
                           atol=1e-5)
+
+
+def test_head_fit_on_cuda(tmp_path, monkeypatch):
+    """``eval_teacher.py --head-fit N`` on a GPU: the student's head alone
+    learns on the teacher's maps of CUDA batches; the rest stays as it
+    was, every parameter on the device."""
+    from mmdet_sssd.analysis import fit_head
+    monkeypatch.chdir(ROOT)
+    model, runner = digits_model_and_runner(
+        'configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
+        'digits.py', tmp_path, 'cuda_head_fit')
+    model.cuda()
+    head_params = {id(p) for head in model.head_runner.heads
+                   for p in head.parameters()}
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trace = fit_head(model, runner.train_dataloader, 3, maps='teacher',
+                     optimizer=dict(type='AdamW', lr=1e-3))
+    assert len(trace) == 3 and all(torch.isfinite(torch.tensor(trace)))
+    assert all(p.is_cuda for p in model.parameters())
+    changed = {k for k, v in model.named_parameters()
+               if not torch.equal(before[k], v)}
+    in_head = {k for k, v in model.named_parameters()
+               if id(v) in head_params}
+    assert changed and changed <= in_head, changed - in_head

@@ -47,14 +47,19 @@ def config_families():
 # Digits configs of the benchmark's probes whose parts no COCO family has:
 # the two-stage student's RoI logit term (ADL), lambda ramped after the
 # warm-up, and the geometry teacher with the wide mapper.
+GEOMETRY_WIDE = ('docs/benchmarks/digits/teacher_capacity_probe/sssd-'
+                 'decoupled-lam1-warmup3-adl-geometry-wide_retinanet_r18_fpn_'
+                 'digits.py')
 DIGITS_PROBES = [
     'docs/benchmarks/digits/coco_layout_probe/sssd-decoupled-lam1-warmup3-'
     'adl_faster-rcnn_r18_fpn_digits-fpn64.py',
     'docs/benchmarks/digits/ramp_probe/sssd-decoupled-lam1-warmup3-ramp3-'
     'adl_retinanet_r18_fpn_digits.py',
-    'docs/benchmarks/digits/teacher_capacity_probe/sssd-decoupled-lam1-'
-    'warmup3-adl-geometry-wide_retinanet_r18_fpn_digits.py',
+    GEOMETRY_WIDE,
 ]
+# the recommended configuration
+RECOMMENDED = ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_'
+               'r18_fpn_digits.py')
 
 
 @pytest.mark.parametrize('path', config_families() + DIGITS_PROBES,
@@ -114,14 +119,12 @@ def digits_model_and_runner(path, tmp_path, name, score_thr=None,
     ('configs/digits/sssd_retinanet_r18_fpn_digits.py',
      dict(teacher_trains_head=True)),
     # the recommended recipe: the decoupled head and ADL's logit term
-    ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
-     'digits.py', {}),
+    (RECOMMENDED, {}),
     # the logit term's gradient on one path: a second head pass on the device
-    ('configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
-     'digits.py', dict(logit_grad_to='head')),
+    (RECOMMENDED, dict(logit_grad_to='head')),
     # the geometry teacher (box offsets and sides painted) with the wide
     # mapper: the 5500-6000 probes' teacher
-    (DIGITS_PROBES[2], {}),
+    (GEOMETRY_WIDE, {}),
     # a teacher that starts from its student's maps (student_residual)
     ('docs/benchmarks/digits/coco_layout_probe/sssd-decoupled-lam1-warmup3-'
      'adl-residual_retinanet_r18_fpn_digits-fpn64.py', {}),
@@ -178,8 +181,7 @@ def test_teacher_swap_on_cuda_matches_cpu(swap, tmp_path, monkeypatch):
     monkeypatch.setattr(torch.backends.cudnn, 'allow_tf32', False)
     monkeypatch.setattr(torch.backends.cuda.matmul, 'allow_tf32', False)
     model, runner = digits_model_and_runner(
-        'configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
-        'digits.py', tmp_path, f'cuda_swap_{swap}', score_thr=0.0)
+        RECOMMENDED, tmp_path, f'cuda_swap_{swap}', score_thr=0.0)
     model.teacher_swap = swap
     batch = next(iter(runner.val_dataloader))
     scores = {}
@@ -204,8 +206,7 @@ def test_head_fit_on_cuda(tmp_path, monkeypatch):
     from mmdet_sssd.analysis import fit_head
     monkeypatch.chdir(ROOT)
     model, runner = digits_model_and_runner(
-        'configs/digits/sssd-decoupled-lam1-warmup3-adl_retinanet_r18_fpn_'
-        'digits.py', tmp_path, 'cuda_head_fit')
+        RECOMMENDED, tmp_path, 'cuda_head_fit')
     model.cuda()
     head_params = {id(p) for head in model.head_runner.heads
                    for p in head.parameters()}
